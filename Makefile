@@ -1,0 +1,156 @@
+# tenant-operator Makefile. `make help` lists the targets.
+#
+# Every tool is built from Go modules into bin/, one folder per tool version (see hack/build-tools.sh); the versions
+# are read from the tool modules under hack/tools/, so bumping one is a `go get` there and nothing else.
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+.DEFAULT_GOAL := help
+
+GO ?= go
+BIN := $(CURDIR)/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMG ?= ghcr.io/tenant-operator/tenant-operator:$(VERSION)
+# The race detector needs cgo and a C compiler; without one, the tests run without it.
+GO_TEST_FLAGS ?= $(if $(shell command -v gcc 2>/dev/null),-race) -timeout 30m
+
+# modver reads the version a tool module pins: $(call modver,<dir under hack/tools>,<module path>).
+modver = $(shell awk '{for (i = 1; i < NF; i++) if ($$i == "$(2)") { print $$(i+1); exit }}' hack/tools/$(1)/go.mod)
+export CONTROLLER_TOOLS_VERSION := $(call modver,controller-gen,sigs.k8s.io/controller-tools)
+export KUBERNETES_VERSION := $(call modver,k8s,k8s.io/kubernetes)
+export ETCD_VERSION := $(call modver,etcd,go.etcd.io/etcd/server/v3)
+export HELM_VERSION := $(call modver,helm,helm.sh/helm/v3)
+export GOLANGCI_LINT_VERSION := $(call modver,golangci-lint,github.com/golangci/golangci-lint/v2)
+
+CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)/controller-gen
+KUBE_APISERVER := $(BIN)/k8s-$(KUBERNETES_VERSION)/kube-apiserver
+ETCD := $(BIN)/etcd-$(ETCD_VERSION)/etcd
+HELM := $(BIN)/helm-$(HELM_VERSION)/helm
+GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
+MANAGER := $(BIN)/manager
+DEMO := $(BIN)/demo
+
+# The local control plane (hack/localcluster) finds etcd, kube-apiserver, kube-controller-manager and kubectl here.
+export KUBEBUILDER_ASSETS := $(BIN)/envtest
+
+CHART := charts/tenant-operator
+# Paths holding generated files: `make verify` fails when regenerating changes any of them.
+GENERATED := api config/crd config/rbac/role.yaml $(CHART)/crds $(CHART)/templates/manager-role.yaml
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Try it
+
+.PHONY: demo
+demo: control-plane $(MANAGER) ## Start a local control plane, run the operator, apply the samples and summarise them (DEMO_EXIT=1 to exit after the summary).
+	$(GO) build -o $(DEMO) ./hack/demo
+	$(DEMO) --manager=$(MANAGER) --manifests=config/default --samples=config/samples
+
+.PHONY: run
+run: manifests generate ## Run the operator against the cluster of the current kubeconfig.
+	$(GO) run ./main.go --metrics-bind-address=0 --health-probe-bind-address=:8081
+
+##@ Development
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRD and the operator's RBAC role from markers, and copy the CRDs into the chart.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	rm -rf $(CHART)/crds && mkdir -p $(CHART)/crds && cp config/crd/bases/*.yaml $(CHART)/crds/
+	hack/gen-chart-rbac.sh
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the deepcopy functions of the API types.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths="./api/..."
+
+.PHONY: fmt
+fmt: ## Format the Go code.
+	$(GO) fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	$(GO) vet ./...
+
+.PHONY: verify
+verify: manifests generate ## Regenerate everything generated and fail when anything changed; check formatting and go.mod.
+	@if [ -n "$$(gofmt -l $$(git ls-files '*.go'))" ]; then echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; fi
+	$(GO) mod tidy -diff
+	@changed="$$(git status --porcelain --untracked-files=all -- $(GENERATED))"; \
+	if [ -n "$$changed" ]; then \
+		echo "Generated files are out of date; run 'make manifests generate' and commit:"; echo "$$changed"; \
+		git --no-pager diff -- $(GENERATED) | head -50; exit 1; fi
+	@echo "verify: generated files are up to date"
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) $(HELM) ## Run golangci-lint (config in .golangci.yml) and helm lint.
+	$(GOLANGCI_LINT) run ./...
+	$(HELM) lint $(CHART)
+
+##@ Test
+
+.PHONY: test
+test: vet $(MANAGER) control-plane ## Run every test tier: unit, envtest integration (with kube-controller-manager) and e2e.
+	MANAGER_BINARY=$(MANAGER) $(GO) test $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-unit
+test-unit: ## Run the unit tests only (no control plane).
+	$(GO) test -short $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-integration
+test-integration: control-plane ## Run the envtest suites (controllers, local control plane).
+	$(GO) test $(GO_TEST_FLAGS) ./controllers/... ./hack/localcluster/...
+
+.PHONY: test-e2e
+test-e2e: $(MANAGER) control-plane ## Run the e2e tests: the manager binary against a local control plane.
+	MANAGER_BINARY=$(MANAGER) $(GO) test $(GO_TEST_FLAGS) ./test/e2e/...
+
+##@ Build
+
+.PHONY: build
+build: $(MANAGER) ## Build the manager binary into bin/manager.
+
+.PHONY: $(MANAGER)
+$(MANAGER):
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(MANAGER) .
+
+.PHONY: docker-build
+docker-build: ## Build the container image (needs a Docker engine).
+	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
+
+##@ Tools
+
+.PHONY: tools
+tools: $(CONTROLLER_GEN) control-plane $(HELM) $(GOLANGCI_LINT) ## Build every tool into bin/ (skips what is already built at its version).
+
+.PHONY: control-plane
+control-plane: $(KUBE_APISERVER) $(ETCD) ## Build etcd, kube-apiserver, kube-controller-manager and kubectl.
+	@hack/build-tools.sh k8s etcd
+
+$(CONTROLLER_GEN):
+	hack/build-tools.sh controller-gen
+$(KUBE_APISERVER):
+	hack/build-tools.sh k8s
+$(ETCD):
+	hack/build-tools.sh etcd
+$(HELM):
+	hack/build-tools.sh helm
+$(GOLANGCI_LINT):
+	hack/build-tools.sh golangci-lint
+
+.PHONY: tools-versions
+tools-versions: tools ## Print the version every built tool reports.
+	@$(CONTROLLER_GEN) --version
+	@$(BIN)/kube-apiserver --version
+	@$(BIN)/kube-controller-manager --version
+	@$(BIN)/kubectl version --client
+	@$(ETCD) --version | head -1
+	@$(HELM) version --short
+	@$(GOLANGCI_LINT) version
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps the built tools; `rm -rf bin` removes those too).
+	rm -f $(MANAGER) $(DEMO) cover.out

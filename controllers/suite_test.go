@@ -1,0 +1,120 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/tenant-operator/tenant-operator/hack/localcluster"
+)
+
+// The envtest suite: the local control plane (etcd, kube-apiserver, kube-controller-manager) with the operator's
+// controllers wired by SetupWithManager, the function main.go calls.
+var (
+	cluster *localcluster.Cluster
+	k8s     client.Client
+)
+
+const testOperatorNamespace = "tenant-operator-system"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	logf.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	var err error
+	cluster, err = localcluster.Start(ctx, localcluster.Options{
+		CRDDirectoryPaths: []string{filepath.Join("..", "config", "crd", "bases")},
+		Scheme:            NewScheme(),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting local cluster:", err)
+		return 1
+	}
+	defer func() {
+		if err := cluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping local cluster:", err)
+		}
+	}()
+
+	mgr, err := ctrl.NewManager(cluster.Config, ctrl.Options{
+		Scheme:                 NewScheme(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "creating manager:", err)
+		return 1
+	}
+	if err := SetupWithManager(mgr, Options{OperatorNamespace: testOperatorNamespace, MaxConcurrentReconciles: 2}); err != nil {
+		fmt.Fprintln(os.Stderr, "setting up controllers:", err)
+		return 1
+	}
+	// Tests assert through a direct client, not the manager's cache.
+	if k8s, err = client.New(cluster.Config, client.Options{Scheme: NewScheme()}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	code := m.Run()
+	cancel()
+	if err := <-done; err != nil {
+		fmt.Fprintln(os.Stderr, "manager:", err)
+		code = 1
+	}
+	return code
+}
+
+func needCluster(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the local control plane")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// eventually polls cond until it holds or ctx ends, failing the test with what was awaited.
+func eventually(ctx context.Context, t *testing.T, what string, cond func(context.Context) (bool, error)) {
+	t.Helper()
+	if err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, cond); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}

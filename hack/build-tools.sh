@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Builds the project's tools from Go modules into bin/, each into a folder named by its version, and skips a tool
+# whose binary already exists at that version. Every tool has its own module under hack/tools/ (pinned by go.mod and
+# go.sum), kept apart from the project's go.mod so the operator's dependency versions stay its own.
+#
+# Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s etcd helm golangci-lint (default: all)
+# Versions come from the environment (the Makefile passes them) so there is one place to bump them.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="${BIN_DIR:-$root/bin}"
+tools="$root/hack/tools"
+
+: "${CONTROLLER_TOOLS_VERSION:?}" "${KUBERNETES_VERSION:?}" "${ETCD_VERSION:?}" "${HELM_VERSION:?}" "${GOLANGCI_LINT_VERSION:?}"
+
+# The tool modules resolve only what their committed go.sum pins; never let a build rewrite them.
+export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
+export CGO_ENABLED=0
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# link makes bin/<name> point at the versioned binary, so scripts and users call bin/kubectl etc.
+link() { ln -sfn "$1" "$bin/$2"; }
+
+# build_into <dir> <module dir> <ldflags> <package...>: builds the packages into <dir> unless every binary exists.
+build_into() {
+  local out=$1 moddir=$2 ldflags=$3; shift 3
+  local pkg missing=0
+  for pkg in "$@"; do [ -x "$out/$(basename "$pkg")" ] || missing=1; done
+  if [ "$missing" = 0 ]; then return 0; fi
+  log "building $(for p in "$@"; do basename "$p"; done | paste -sd' ') into ${out#"$root"/}"
+  mkdir -p "$out.tmp"
+  (cd "$moddir" && go build -ldflags "-s -w $ldflags" -o "$out.tmp/" "$@")
+  mkdir -p "$out" && mv "$out.tmp"/* "$out/" && rmdir "$out.tmp"
+}
+
+build_controller_gen() {
+  local v=$CONTROLLER_TOOLS_VERSION out="$bin/controller-gen-$CONTROLLER_TOOLS_VERSION"
+  build_into "$out" "$tools/controller-gen" \
+    "-X sigs.k8s.io/controller-tools/pkg/version.version=$v" \
+    sigs.k8s.io/controller-tools/cmd/controller-gen
+  link "controller-gen-$v/controller-gen" controller-gen
+}
+
+build_k8s() {
+  local v=$KUBERNETES_VERSION out="$bin/k8s-$KUBERNETES_VERSION"
+  local minor=${v#v1.}; minor=${minor%%.*}
+  # Without these the binaries report v0.0.0-master, and kubectl warns about version skew.
+  local ldflags="-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1"
+  ldflags+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$v -X k8s.io/client-go/pkg/version.gitMajor=1"
+  ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  build_into "$out" "$tools/k8s" "$ldflags" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+  local b; for b in kube-apiserver kube-controller-manager kubectl; do link "k8s-$v/$b" "$b"; done
+}
+
+build_etcd() {
+  local v=$ETCD_VERSION out="$bin/etcd-$ETCD_VERSION"
+  # etcd's main package is its server module's root; name the binary explicitly (go would call it "server").
+  if [ ! -x "$out/etcd" ]; then
+    log "building etcd into ${out#"$root"/}"
+    mkdir -p "$out"
+    (cd "$tools/etcd" && go build -ldflags "-s -w" -o "$out/etcd.tmp" go.etcd.io/etcd/server/v3)
+    mv "$out/etcd.tmp" "$out/etcd"
+  fi
+  link "etcd-$v/etcd" etcd
+}
+
+build_helm() {
+  local v=$HELM_VERSION out="$bin/helm-$HELM_VERSION"
+  local major=${v%%.*}
+  build_into "$out" "$tools/helm" \
+    "-X helm.sh/helm/$major/internal/version.version=$v" \
+    "helm.sh/helm/$major/cmd/helm"
+  link "helm-$v/helm" helm
+}
+
+build_golangci_lint() {
+  local v=$GOLANGCI_LINT_VERSION out="$bin/golangci-lint-$GOLANGCI_LINT_VERSION"
+  build_into "$out" "$tools/golangci-lint" \
+    "-X main.version=${v#v} -X main.commit=module -X main.date=module" \
+    github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+  link "golangci-lint-$v/golangci-lint" golangci-lint
+}
+
+# envtest finds etcd and kube-apiserver (and kubectl) through KUBEBUILDER_ASSETS: one folder of links.
+link_envtest_assets() {
+  mkdir -p "$bin/envtest"
+  ln -sfn "../etcd-$ETCD_VERSION/etcd" "$bin/envtest/etcd"
+  local b; for b in kube-apiserver kube-controller-manager kubectl; do
+    ln -sfn "../k8s-$KUBERNETES_VERSION/$b" "$bin/envtest/$b"
+  done
+}
+
+mkdir -p "$bin"
+[ $# -gt 0 ] || set -- controller-gen k8s etcd helm golangci-lint
+for tool in "$@"; do
+  case "$tool" in
+    controller-gen) build_controller_gen ;;
+    k8s) build_k8s ;;
+    etcd) build_etcd ;;
+    helm) build_helm ;;
+    golangci-lint) build_golangci_lint ;;
+    *) echo "unknown tool: $tool" >&2; exit 2 ;;
+  esac
+done
+if [ -x "$bin/etcd-$ETCD_VERSION/etcd" ] && [ -x "$bin/k8s-$KUBERNETES_VERSION/kube-apiserver" ]; then
+  link_envtest_assets
+fi

@@ -1,0 +1,151 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command manager runs the tenant-operator: it turns each Tenant into a locked-down namespace.
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"os"
+
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/tenant-operator/tenant-operator/controllers"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+// defaultOperatorNamespace is used when neither --operator-namespace nor POD_NAMESPACE says where we run.
+const defaultOperatorNamespace = "tenant-operator-system"
+
+type flags struct {
+	metricsAddr             string
+	secureMetrics           bool
+	enableHTTP2             bool
+	probeAddr               string
+	leaderElect             bool
+	operatorNamespace       string
+	qps                     float64
+	burst                   int
+	maxConcurrentReconciles int
+	zap                     zap.Options
+}
+
+func parseFlags() flags {
+	var f flags
+	flag.StringVar(&f.metricsAddr, "metrics-bind-address", ":8443",
+		"The address the metrics endpoint binds to (HTTPS by default). Use 0 to disable the metrics endpoint.")
+	flag.BoolVar(&f.secureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS, authenticated and authorized against the Kubernetes API (TokenReview and "+
+			"SubjectAccessReview). Turn off only behind a trusted proxy.")
+	flag.BoolVar(&f.enableHTTP2, "enable-http2", false,
+		"Serve metrics over HTTP/2. Off by default: HTTP/2 Rapid Reset and Stream Cancellation (CVE-2023-44487, CVE-2023-39325).")
+	flag.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "The address the health and ready probes bind to.")
+	flag.BoolVar(&f.leaderElect, "leader-elect", false,
+		"Enable leader election, so that only one replica of the operator reconciles at a time.")
+	flag.StringVar(&f.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", defaultOperatorNamespace),
+		"The namespace the operator runs in: it holds the leader-election lease and the operator's CA, and no tenant may claim it.")
+	flag.Float64Var(&f.qps, "kube-api-qps", 50, "Queries per second the operator may send to the Kubernetes API.")
+	flag.IntVar(&f.burst, "kube-api-burst", 100, "Burst of queries the operator may send to the Kubernetes API.")
+	flag.IntVar(&f.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many Tenants are reconciled in parallel.")
+	f.zap = zap.Options{Development: false}
+	f.zap.BindFlags(flag.CommandLine)
+	flag.Parse()
+	return f
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func main() {
+	f := parseFlags()
+	logger := zap.New(zap.UseFlagOptions(&f.zap))
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
+	setupLog := ctrl.Log.WithName("setup")
+
+	if err := run(f); err != nil {
+		setupLog.Error(err, "Manager exited with an error")
+		os.Exit(1)
+	}
+}
+
+func run(f flags) error {
+	setupLog := ctrl.Log.WithName("setup")
+	setupLog.Info("Starting tenant-operator", "version", version, "operatorNamespace", f.operatorNamespace)
+
+	restConfig, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	restConfig.QPS = float32(f.qps)
+	restConfig.Burst = f.burst
+	restConfig.UserAgent = "tenant-operator/" + version
+
+	var tlsOpts []func(*tls.Config)
+	if !f.enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{
+		BindAddress:   f.metricsAddr,
+		SecureServing: f.secureMetrics,
+		TLSOpts:       tlsOpts,
+	}
+	if f.secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                        controllers.NewScheme(),
+		Metrics:                       metricsOpts,
+		HealthProbeBindAddress:        f.probeAddr,
+		LeaderElection:                f.leaderElect,
+		LeaderElectionID:              "tenant-operator.tenant-operator.dev",
+		LeaderElectionNamespace:       f.operatorNamespace,
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+
+	if err := controllers.SetupWithManager(mgr, controllers.Options{
+		OperatorNamespace:       f.operatorNamespace,
+		MaxConcurrentReconciles: f.maxConcurrentReconciles,
+	}); err != nil {
+		return fmt.Errorf("setting up controllers: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding ready check: %w", err)
+	}
+
+	setupLog.Info("Starting manager")
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

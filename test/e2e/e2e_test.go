@@ -1,0 +1,260 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package e2e runs the built manager binary, as a process under its own ServiceAccount, against the local control
+// plane with the manifests of config/default installed: what a cluster admin would get, short of the container.
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/hack/localcluster"
+)
+
+var (
+	cluster  *localcluster.Cluster
+	operator *localcluster.Operator
+	k8s      client.Client
+	repoRoot string
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var err error
+	if repoRoot, err = localcluster.RepoRoot(); err != nil {
+		return fail(err)
+	}
+	binary, err := managerBinary()
+	if err != nil {
+		return fail(err)
+	}
+	if cluster, err = localcluster.Start(ctx, localcluster.Options{}); err != nil {
+		return fail(err)
+	}
+	defer func() {
+		if err := cluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping local cluster:", err)
+		}
+	}()
+	if err := cluster.InstallOperatorManifests(ctx, filepath.Join(repoRoot, "config", "default")); err != nil {
+		return fail(err)
+	}
+	if operator, err = cluster.RunOperator(ctx, localcluster.OperatorOptions{Binary: binary}); err != nil {
+		return fail(err)
+	}
+	if k8s, err = client.New(cluster.Config, client.Options{Scheme: controllers.NewScheme()}); err != nil {
+		return fail(err)
+	}
+	code := m.Run()
+	if code != 0 {
+		logs, _ := os.ReadFile(operator.LogPath)
+		fmt.Fprintf(os.Stderr, "operator log:\n%s\n", logs)
+	}
+	return code
+}
+
+func fail(err error) int {
+	fmt.Fprintln(os.Stderr, "e2e setup:", err)
+	return 1
+}
+
+// managerBinary is $MANAGER_BINARY (make test builds bin/manager), or a fresh build of the repository's main package.
+func managerBinary() (string, error) {
+	if b := os.Getenv("MANAGER_BINARY"); b != "" {
+		return b, nil
+	}
+	dir, err := os.MkdirTemp("", "tenant-operator-e2e-")
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "manager")
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = repoRoot
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the manager: %w: %s", err, b)
+	}
+	return out, nil
+}
+
+func needCluster(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the local control plane")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func eventually(ctx context.Context, t *testing.T, what string, cond func(context.Context) (bool, error)) {
+	t.Helper()
+	if err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, cond); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func TestOperatorHoldsTheLeaderLease(t *testing.T) {
+	ctx := needCluster(t)
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: localcluster.OperatorNamespace, Name: "tenant-operator.tenant-operator.dev"}
+	eventually(ctx, t, "leader lease acquired", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, key, lease)
+		return err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "", client.IgnoreNotFound(err)
+	})
+}
+
+func TestSampleTenantIsReconciled(t *testing.T) {
+	ctx := needCluster(t)
+	if _, err := cluster.Kubectl(ctx, nil, "apply", "--server-side", "-k", filepath.Join(repoRoot, "config", "samples")); err != nil {
+		t.Fatal(err)
+	}
+	tenant := &tenancyv1alpha1.Tenant{}
+	eventually(ctx, t, "sample tenant reconciled", func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKey{Name: "acme"}, tenant); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		return tenant.Generation > 0 && tenant.Status.ObservedGeneration == tenant.Generation, nil
+	})
+	if tenant.Status.Namespace != "acme" {
+		t.Errorf("status.namespace = %q, want acme", tenant.Status.Namespace)
+	}
+}
+
+func TestMetricsRequireAuthenticationAndAuthorization(t *testing.T) {
+	ctx := needCluster(t)
+	// A scraper bound to the metrics-reader ClusterRole, and a ServiceAccount without it.
+	for _, name := range []string{"scraper", "stranger"} {
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
+		if err := k8s.Create(ctx, sa); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-scraper-metrics"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "tenant-operator-metrics-reader"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "default", Name: "scraper"}},
+	}
+	if err := k8s.Create(ctx, binding); err != nil {
+		t.Fatal(err)
+	}
+	token := func(name string) string {
+		cfg, err := cluster.ServiceAccountConfig(ctx, "default", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.BearerToken
+	}
+	scrape := func(token string) (int, string) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, operator.MetricsURL+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := localcluster.MetricsClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+
+	if code, _ := scrape(""); code != http.StatusUnauthorized {
+		t.Errorf("scrape without a token: status %d, want 401", code)
+	}
+	if code, _ := scrape(token("stranger")); code != http.StatusForbidden {
+		t.Errorf("scrape by a ServiceAccount without metrics-reader: status %d, want 403", code)
+	}
+	// RBAC for the new binding reaches the authorizer's cache within moments.
+	scraperToken := token("scraper")
+	var body string
+	eventually(ctx, t, "scrape by metrics-reader allowed", func(context.Context) (bool, error) {
+		var code int
+		code, body = scrape(scraperToken)
+		return code == http.StatusOK, nil
+	})
+	if !strings.Contains(body, "controller_runtime_reconcile_total") {
+		t.Errorf("metrics lack controller_runtime_reconcile_total:\n%.500s", body)
+	}
+}
+
+func TestMetricsRefuseHTTP2(t *testing.T) {
+	needCluster(t)
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(operator.MetricsURL, "https://"), &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // only the negotiated protocol is inspected
+		NextProtos:         []string{"h2", "http/1.1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	if proto := conn.ConnectionState().NegotiatedProtocol; proto == "h2" {
+		t.Fatalf("metrics endpoint negotiated HTTP/2; it must be off by default")
+	}
+}
+
+// TestGracefulShutdown runs last: it stops the operator and checks it exits cleanly and hands the lease back.
+func TestGracefulShutdown(t *testing.T) {
+	ctx := needCluster(t)
+	if err := operator.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-operator.Exited():
+	case <-time.After(30 * time.Second):
+		t.Fatal("operator did not exit within 30 s of SIGTERM")
+	}
+	if err := operator.ExitError(); err != nil {
+		t.Fatalf("operator exited with %v", err)
+	}
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: localcluster.OperatorNamespace, Name: "tenant-operator.tenant-operator.dev"}
+	if err := k8s.Get(ctx, key, lease); err != nil {
+		t.Fatal(err)
+	}
+	if lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "" {
+		t.Errorf("lease still held by %q after shutdown; it should be released", *lease.Spec.HolderIdentity)
+	}
+}
