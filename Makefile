@@ -35,7 +35,7 @@ export KUBEBUILDER_ASSETS := $(BIN)/envtest
 
 CHART := charts/tenant-operator
 # Paths holding generated files: `make verify` fails when regenerating changes any of them.
-GENERATED := api config/crd config/rbac/role.yaml $(CHART)/crds $(CHART)/templates/manager-role.yaml
+GENERATED := ':(glob)api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/templates/manager-role.yaml
 
 ##@ General
 
@@ -79,6 +79,7 @@ vet: ## Run go vet.
 verify: manifests generate ## Regenerate everything generated and fail when anything changed; check formatting and go.mod.
 	@if [ -n "$$(gofmt -l $$(git ls-files '*.go'))" ]; then echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; fi
 	$(GO) mod tidy -diff
+	@for m in hack/tools/*/; do (cd $$m && $(GO) mod tidy -diff) || { echo "$$m: go.mod is not tidy"; exit 1; }; done
 	@changed="$$(git status --porcelain --untracked-files=all -- $(GENERATED))"; \
 	if [ -n "$$changed" ]; then \
 		echo "Generated files are out of date; run 'make manifests generate' and commit:"; echo "$$changed"; \
