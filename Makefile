@@ -35,7 +35,7 @@ export KUBEBUILDER_ASSETS := $(BIN)/envtest
 
 CHART := charts/tenant-operator
 # Paths holding generated files: `make verify` fails when regenerating changes any of them.
-GENERATED := ':(glob)api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/templates/manager-role.yaml
+GENERATED := ':(glob)api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/templates/manager-role.yaml $(CHART)/templates/tenant-roles.yaml
 
 ##@ General
 

@@ -22,6 +22,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -49,6 +53,7 @@ type flags struct {
 	qps                     float64
 	burst                   int
 	maxConcurrentReconciles int
+	operator                controllers.Config
 	zap                     zap.Options
 }
 
@@ -66,6 +71,8 @@ func parseFlags() flags {
 		"Enable leader election, so that only one replica of the operator reconciles at a time.")
 	flag.StringVar(&f.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", defaultOperatorNamespace),
 		"The namespace the operator runs in: it holds the leader-election lease and the operator's CA, and no tenant may claim it.")
+	f.operator = controllers.DefaultConfig()
+	bindConfigFlags(&f.operator)
 	flag.Float64Var(&f.qps, "kube-api-qps", 50, "Queries per second the operator may send to the Kubernetes API.")
 	flag.IntVar(&f.burst, "kube-api-burst", 100, "Burst of queries the operator may send to the Kubernetes API.")
 	flag.IntVar(&f.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many Tenants are reconciled in parallel.")
@@ -73,6 +80,51 @@ func parseFlags() flags {
 	f.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return f
+}
+
+// bindConfigFlags exposes the tenant defaults and cluster facts a cluster admin sets.
+func bindConfigFlags(c *controllers.Config) {
+	resourceList := func(name, usage string, target *corev1.ResourceList) {
+		flag.Func(name, usage+" (name=quantity,...; default "+formatResourceList(*target)+")", func(s string) error {
+			l, err := controllers.ParseResourceList(s)
+			*target = l
+			return err
+		})
+	}
+	resourceList("default-quota", "ResourceQuota of tenants that set none", &c.DefaultQuota)
+	resourceList("default-container-limits", "Limit given to tenant containers that set none", &c.DefaultLimits.Default)
+	resourceList("default-container-requests", "Request given to tenant containers that set none", &c.DefaultLimits.DefaultRequest)
+	resourceList("max-container-limits", "Most a tenant container may ask for", &c.DefaultLimits.Max)
+	list := func(name, usage string, target *[]string) {
+		flag.Func(name, usage+" (comma-separated; default "+strings.Join(*target, ",")+")", func(s string) error {
+			*target = nil
+			for _, v := range strings.Split(s, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					*target = append(*target, v)
+				}
+			}
+			return nil
+		})
+	}
+	list("ingress-namespaces", "Namespaces of the ingress controllers allowed to reach every tenant back-end", &c.IngressNamespaces)
+	list("cluster-cidrs", "The cluster's pod, service and node CIDRs, excluded from tenants' internet egress", &c.ClusterCIDRs)
+	flag.StringVar(&c.DNSNamespace, "dns-namespace", c.DNSNamespace, "Namespace of the cluster DNS pods tenants may query.")
+	flag.StringVar(&c.ClusterDomain, "cluster-domain", c.ClusterDomain, "The cluster's DNS domain, for back-end certificates.")
+	flag.StringVar(&c.CASecretName, "ca-secret-name", c.CASecretName,
+		"Secret (type kubernetes.io/tls, ECDSA key) in the operator's namespace holding the CA that signs back-end certificates; created at first start when absent.")
+	flag.DurationVar(&c.CertificateLifetime, "certificate-lifetime", c.CertificateLifetime,
+		"Lifetime of back-end certificates; they are renewed at two thirds of it.")
+	flag.DurationVar(&c.EncryptionKeyRotationPeriod, "encryption-key-rotation", c.EncryptionKeyRotationPeriod,
+		"How often a new data key is added to each tenant's encryption key ring (0: never).")
+}
+
+func formatResourceList(l corev1.ResourceList) string {
+	parts := make([]string, 0, len(l))
+	for name, q := range l {
+		parts = append(parts, string(name)+"="+q.String())
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
 }
 
 func envOr(key, fallback string) string {
@@ -120,8 +172,10 @@ func run(f flags) error {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
+	f.operator.OperatorNamespace = f.operatorNamespace
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                        controllers.NewScheme(),
+		Cache:                         controllers.CacheOptions(),
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        f.probeAddr,
 		LeaderElection:                f.leaderElect,
@@ -134,7 +188,7 @@ func run(f flags) error {
 	}
 
 	if err := controllers.SetupWithManager(mgr, controllers.Options{
-		OperatorNamespace:       f.operatorNamespace,
+		Config:                  f.operator,
 		MaxConcurrentReconciles: f.maxConcurrentReconciles,
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)

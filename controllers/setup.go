@@ -17,12 +17,16 @@ limitations under the License.
 package controllers
 
 import (
-	"fmt"
+	"crypto/rand"
+	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
@@ -32,10 +36,12 @@ const FieldOwner = "tenant-operator"
 
 // Options is what the operator's controllers are configured with; main.go fills it from flags.
 type Options struct {
-	// OperatorNamespace is where the operator runs; no tenant may claim it.
-	OperatorNamespace string
+	Config
 	// MaxConcurrentReconciles is how many Tenants are reconciled in parallel.
 	MaxConcurrentReconciles int
+	// Clock and Rand default to the real ones; tests inject theirs.
+	Clock func() time.Time
+	Rand  interface{ Read([]byte) (int, error) }
 }
 
 // NewScheme returns the scheme holding every type the operator reads or writes.
@@ -46,15 +52,41 @@ func NewScheme() *runtime.Scheme {
 	return s
 }
 
+// CacheOptions makes the manager cache only what the operator manages: every managed kind is watched through a
+// label selector, and managed fields are dropped, so memory grows with the tenants, not with the cluster.
+func CacheOptions() cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedByValue})
+	byObject := map[client.Object]cache.ByObject{}
+	for _, obj := range managedKinds() {
+		byObject[obj] = cache.ByObject{Label: managed}
+	}
+	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
+}
+
 // SetupWithManager registers the operator's controllers with mgr. main.go and the envtest suite both call it, so
 // the tests exercise the wiring that ships.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	if opts.OperatorNamespace == "" {
-		return fmt.Errorf("operator namespace must be set")
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
 	}
 	r := &TenantReconciler{
-		Client:  mgr.GetClient(),
-		Options: opts,
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("tenant-operator"),
+		Config:    opts.Config,
+		CA: &CAProvider{
+			Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
+			Namespace: opts.OperatorNamespace, Name: opts.CASecretName, Clock: opts.Clock, Rand: opts.Rand,
+		},
+		Clock:                   opts.Clock,
+		Rand:                    opts.Rand,
+		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 	}
 	return r.SetupWithManager(mgr)
 }

@@ -22,6 +22,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +47,32 @@ var (
 
 const testOperatorNamespace = "tenant-operator-system"
 
+// testClock is the suite's injected clock: tests move it forward to make rotations and renewals due.
+var testClock = &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.OperatorNamespace = testOperatorNamespace
+	return cfg
+}
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if testing.Short() {
@@ -61,6 +90,9 @@ func runSuite(m *testing.M) int {
 	cluster, err = localcluster.Start(ctx, localcluster.Options{
 		CRDDirectoryPaths: []string{filepath.Join("..", "config", "crd", "bases")},
 		Scheme:            NewScheme(),
+		// Without a node no pod ever runs: the tests play the kubelet by writing the back-end Deployment's status,
+		// which the deployment controller would overwrite.
+		Controllers: withoutControllers(localcluster.DefaultControllers, "deployment", "replicaset"),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting local cluster:", err)
@@ -72,8 +104,24 @@ func runSuite(m *testing.M) int {
 		}
 	}()
 
+	if _, err := cluster.Kubectl(ctx, nil, "create", "namespace", testOperatorNamespace); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// The tenant roles under the names kustomize gives them in config/default.
+	roles, err := os.ReadFile(filepath.Join("..", "config", "rbac", "tenant_roles.yaml"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	roles = []byte(strings.ReplaceAll(string(roles), "  name: tenant-", "  name: tenant-operator-tenant-"))
+	if _, err := cluster.Kubectl(ctx, roles, "apply", "--server-side", "-f", "-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	mgr, err := ctrl.NewManager(cluster.Config, ctrl.Options{
 		Scheme:                 NewScheme(),
+		Cache:                  CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})
@@ -81,7 +129,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "creating manager:", err)
 		return 1
 	}
-	if err := SetupWithManager(mgr, Options{OperatorNamespace: testOperatorNamespace, MaxConcurrentReconciles: 2}); err != nil {
+	if err := SetupWithManager(mgr, Options{Config: testConfig(), MaxConcurrentReconciles: 2, Clock: testClock.Now}); err != nil {
 		fmt.Fprintln(os.Stderr, "setting up controllers:", err)
 		return 1
 	}
@@ -99,6 +147,16 @@ func runSuite(m *testing.M) int {
 		code = 1
 	}
 	return code
+}
+
+func withoutControllers(all []string, drop ...string) []string {
+	var out []string
+	for _, c := range all {
+		if !slices.Contains(drop, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func needCluster(t *testing.T) context.Context {

@@ -18,56 +18,481 @@ package controllers
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
 
+// Finalizer holds a Tenant until its deletion policy has been carried out.
+const Finalizer = "tenancy.tenant-operator.dev/finalizer"
+
 // TenantReconciler turns a Tenant into its namespace and everything in it.
 type TenantReconciler struct {
 	client.Client
-	Options Options
+	// APIReader reads what the label-filtered cache cannot see: objects the operator did not create.
+	APIReader client.Reader
+	Recorder  eventRecorder
+	Config    Config
+	CA        *CAProvider
+	// Clock and Rand are injected so that rotation and expiry can be tested.
+	Clock func() time.Time
+	Rand  io.Reader
+
+	MaxConcurrentReconciles int
 }
 
-// +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants,verbs=get;list;watch
+// +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets;serviceaccounts;services;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=tenant-operator-tenant-admin;tenant-operator-tenant-developer;tenant-operator-tenant-viewer
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Tenant's world to its desired state.
 func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
-
 	tenant := &tenancyv1alpha1.Tenant{}
 	if err := r.Get(ctx, req.NamespacedName, tenant); err != nil {
-		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, nil
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !tenant.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, tenant)
+	}
+	if !controllerutil.ContainsFinalizer(tenant, Finalizer) {
+		patch := client.MergeFrom(tenant.DeepCopy())
+		controllerutil.AddFinalizer(tenant, Finalizer)
+		if err := r.Patch(ctx, tenant, patch); err != nil {
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, err
 	}
-
-	desired := computeStatus(tenant)
-	if statusEqual(tenant.Status, desired) {
-		return ctrl.Result{}, nil
-	}
-	patch := client.MergeFrom(tenant.DeepCopy())
-	tenant.Status = desired
-	if err := r.Status().Patch(ctx, tenant, patch); err != nil {
-		return ctrl.Result{}, err
-	}
-	log.V(1).Info("Updated tenant status", "phase", desired.Phase)
-	return ctrl.Result{}, nil
+	return r.reconcileNormal(ctx, tenant)
 }
 
-// SetupWithManager registers the reconciler with the manager.
+// reconcileNormal: claim the namespace, render the desired objects, apply them, prune the rest, report status.
+func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alpha1.Tenant) (ctrl.Result, error) {
+	if problem, err := r.checkNamespaceClaim(ctx, t); err != nil || problem != nil {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		r.event(t, corev1.EventTypeWarning, problem.reason, "Claim", problem.message)
+		return ctrl.Result{}, r.writeStatus(ctx, t, failedStatus(t, *problem))
+	}
+	observed, err := r.observe(ctx, t)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	desired, err := computeDesiredState(t, r.Config, observed)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	results := r.applyAll(ctx, t, desired)
+	pruneErr := r.prune(ctx, t, desired)
+	backend, err := r.backendStatus(ctx, t)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	quotaEnforced, err := r.quotaEnforced(ctx, t)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	status := computeStatus(t, statusInputs{
+		results: results, backend: backend, quotaEnforced: quotaEnforced, secrets: desired.secretTimes,
+	})
+	r.recordMetrics(t, status, observed)
+	if err := r.writeStatus(ctx, t, status); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := errors.Join(results.err(), pruneErr); err != nil {
+		return ctrl.Result{}, err
+	}
+	return requeueFor(desired.requeueAt, r.Clock()), nil
+}
+
+// namespaceProblem is why a tenant cannot have its namespace.
+type namespaceProblem struct{ reason, message string }
+
+// checkNamespaceClaim refuses the operator's own namespace, and any namespace that exists and is not this tenant's.
+// Nothing in such a namespace is ever touched.
+func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1alpha1.Tenant) (*namespaceProblem, error) {
+	name := tenantNamespace(t)
+	if name == r.Config.OperatorNamespace {
+		return &namespaceProblem{tenancyv1alpha1.ReasonReservedNamespace,
+			fmt.Sprintf("namespace %s is the operator's own and cannot belong to a tenant", name)}, nil
+	}
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, client.ObjectKey{Name: name}, ns)
+	if apierrors.IsNotFound(err) {
+		// The cache holds only the operator's namespaces: ask the apiserver about the others.
+		err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if isManagedBy(ns, t.Name) {
+		return nil, nil
+	}
+	owner := "it was not created by tenant-operator"
+	if other := ns.Labels[LabelTenant]; ns.Labels[LabelManagedBy] == ManagedByValue && other != "" {
+		owner = "it belongs to Tenant " + other
+	}
+	return &namespaceProblem{tenancyv1alpha1.ReasonNamespaceConflict,
+		fmt.Sprintf("namespace %s already exists and %s; it was left untouched", name, owner)}, nil
+}
+
+// observe gathers the current state the desired state depends on: the generated secrets and the CA.
+func (r *TenantReconciler) observe(ctx context.Context, t *tenancyv1alpha1.Tenant) (observedState, error) {
+	observed := observedState{secrets: map[string]*corev1.Secret{}, now: r.Clock(), rand: r.Rand}
+	var secrets corev1.SecretList
+	if err := r.List(ctx, &secrets, client.InNamespace(tenantNamespace(t)), client.MatchingLabels(managedLabels(t))); err != nil {
+		return observed, err
+	}
+	for i := range secrets.Items {
+		observed.secrets[secrets.Items[i].Name] = &secrets.Items[i]
+	}
+	if t.Spec.Backend != nil {
+		ca, err := r.CA.Get(ctx)
+		if err != nil {
+			return observed, fmt.Errorf("loading the operator's CA: %w", err)
+		}
+		observed.ca = ca
+	}
+	return observed, nil
+}
+
+// applyAll applies every desired object, after checking it is not someone else's. It carries on past a failure so
+// that one bad object does not hold back the others; the results say what happened to each area.
+func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tenant, desired *desiredState) applyResults {
+	log := logf.FromContext(ctx)
+	results := applyResults{}
+	// A tenant whose spec the operator has fully reconciled before should not see its objects change: when they do,
+	// someone changed or deleted them, and this pass corrects drift.
+	steady := t.Status.ObservedGeneration == t.Generation && t.Status.Phase == tenancyv1alpha1.TenantPhaseReady
+	for _, d := range desired.objects {
+		kind := kindOf(d.obj)
+		current, err := r.current(ctx, d.obj)
+		if err != nil {
+			results.fail(d.area, tenancyv1alpha1.ReasonApplyFailed, fmt.Sprintf("reading %s %s: %v", kind, d.obj.GetName(), err), err)
+			continue
+		}
+		if current != nil && !isManagedBy(current, t.Name) {
+			msg := fmt.Sprintf("%s %s/%s exists and was not created by tenant-operator for this tenant; it was left untouched",
+				kind, d.obj.GetNamespace(), d.obj.GetName())
+			results.fail(d.area, tenancyv1alpha1.ReasonObjectConflict, msg, nil)
+			r.event(t, corev1.EventTypeWarning, tenancyv1alpha1.ReasonObjectConflict, "Apply", msg)
+			continue
+		}
+		applied, err := apply(ctx, r.Client, d.obj)
+		if err != nil {
+			results.fail(d.area, tenancyv1alpha1.ReasonApplyFailed, fmt.Sprintf("applying %s %s: %v", kind, d.obj.GetName(), apierrors.ReasonForError(err)), err)
+			continue
+		}
+		switch {
+		case d.rotated && current != nil:
+			secretRotations.WithLabelValues(d.obj.GetName()).Inc()
+			r.event(t, corev1.EventTypeNormal, "SecretRotated", "Rotate", fmt.Sprintf("Rotated Secret %s/%s", d.obj.GetNamespace(), d.obj.GetName()))
+			log.Info("Rotated secret", "secret", d.obj.GetName())
+		case current == nil && steady:
+			r.driftCorrected(ctx, t, kind, d.obj, "recreated")
+		case current == nil:
+			log.V(1).Info("Created object", "kind", kind, "name", d.obj.GetName())
+		case steady && applied.GetResourceVersion() != current.GetResourceVersion():
+			r.driftCorrected(ctx, t, kind, d.obj, "restored")
+		}
+	}
+	return results
+}
+
+func (r *TenantReconciler) driftCorrected(ctx context.Context, t *tenancyv1alpha1.Tenant, kind string, obj client.Object, how string) {
+	driftCorrections.WithLabelValues(kind).Inc()
+	msg := fmt.Sprintf("Drift corrected: %s %s %s", how, kind, objectRef(obj))
+	r.event(t, corev1.EventTypeWarning, "DriftCorrected", "Apply", msg)
+	logf.FromContext(ctx).Info("Corrected drift", "kind", kind, "name", obj.GetName(), "namespace", obj.GetNamespace(), "how", how)
+}
+
+// current reads the stored version of a desired object: from the cache when the operator manages it, otherwise
+// from the apiserver, so that an object someone else created under the same name is seen and left alone.
+func (r *TenantReconciler) current(ctx context.Context, desired client.Object) (client.Object, error) {
+	obj, err := newObjectLike(desired)
+	if err != nil {
+		return nil, err
+	}
+	key := client.ObjectKeyFromObject(desired)
+	err = r.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, obj)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return obj, err
+}
+
+// prune deletes the tenant's objects that are no longer desired (a secret removed from the spec, the back-end
+// removed, an allowed tenant removed). Only objects carrying this tenant's labels are candidates.
+func (r *TenantReconciler) prune(ctx context.Context, t *tenancyv1alpha1.Tenant, desired *desiredState) error {
+	keep := map[string]bool{}
+	for _, d := range desired.objects {
+		keep[kindOf(d.obj)+"/"+d.obj.GetNamespace()+"/"+d.obj.GetName()] = true
+	}
+	var errs []error
+	for _, list := range prunableLists() {
+		opts := []client.ListOption{client.MatchingLabels(managedLabels(t))}
+		if list.namespaced {
+			opts = append(opts, client.InNamespace(tenantNamespace(t)))
+		}
+		if err := r.List(ctx, list.list, opts...); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, obj := range list.items() {
+			if keep[list.kind+"/"+obj.GetNamespace()+"/"+obj.GetName()] {
+				continue
+			}
+			if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+				errs = append(errs, err)
+				continue
+			}
+			logf.FromContext(ctx).Info("Pruned object", "kind", list.kind, "name", obj.GetName(), "namespace", obj.GetNamespace())
+			r.event(t, corev1.EventTypeNormal, "Pruned", "Delete", fmt.Sprintf("Deleted %s %s, no longer desired", list.kind, objectRef(obj)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// backendStatus reads the back-end's Deployment; nil without a back-end.
+func (r *TenantReconciler) backendStatus(ctx context.Context, t *tenancyv1alpha1.Tenant) (*backendObservation, error) {
+	if t.Spec.Backend == nil {
+		return nil, nil
+	}
+	d := &appsv1.Deployment{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: tenantNamespace(t), Name: BackendName}, d); err != nil {
+		if apierrors.IsNotFound(err) {
+			return &backendObservation{}, nil
+		}
+		return nil, err
+	}
+	return &backendObservation{deployment: d}, nil
+}
+
+// quotaEnforced reports whether the quota controller has taken up the tenant's ResourceQuota: until then, admission
+// does not enforce it.
+func (r *TenantReconciler) quotaEnforced(ctx context.Context, t *tenancyv1alpha1.Tenant) (bool, error) {
+	q := &corev1.ResourceQuota{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: tenantNamespace(t), Name: QuotaName}, q)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil && len(q.Status.Hard) > 0, err
+}
+
+// reconcileDelete carries out the deletion policy, then lets the Tenant go.
+func (r *TenantReconciler) reconcileDelete(ctx context.Context, t *tenancyv1alpha1.Tenant) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(t, Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	if err := r.writeStatus(ctx, t, terminatingStatus(t)); err != nil {
+		return ctrl.Result{}, err
+	}
+	var done bool
+	var err error
+	if t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete {
+		done, err = r.deleteNamespace(ctx, t)
+	} else {
+		done, err = r.retainNamespace(ctx, t)
+	}
+	if err != nil || !done {
+		// Namespace deletion is watched; the periodic check is a safety net.
+		return ctrl.Result{RequeueAfter: 5 * time.Second}, err
+	}
+	if err := r.deleteOwnerAccess(ctx, t); err != nil {
+		return ctrl.Result{}, err
+	}
+	tenantPhase.DeletePartialMatch(map[string]string{metricTenant: t.Name})
+	certificateExpiry.DeleteLabelValues(t.Name)
+	patch := client.MergeFrom(t.DeepCopy())
+	controllerutil.RemoveFinalizer(t, Finalizer)
+	return ctrl.Result{}, r.Patch(ctx, t, patch)
+}
+
+// deleteNamespace deletes the tenant's namespace (only if it is the tenant's) and reports whether it is gone.
+func (r *TenantReconciler) deleteNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant) (bool, error) {
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, client.ObjectKey{Name: tenantNamespace(t)}, ns)
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !isManagedBy(ns, t.Name) {
+		return true, nil // never ours: nothing to delete
+	}
+	if ns.DeletionTimestamp.IsZero() {
+		if err := r.Delete(ctx, ns); client.IgnoreNotFound(err) != nil {
+			return false, err
+		}
+		r.event(t, corev1.EventTypeNormal, "NamespaceDeleted", "Delete", "Deleting namespace "+ns.Name+" (deletionPolicy Delete)")
+	}
+	return false, nil
+}
+
+// retainNamespace keeps the namespace and its data but revokes all access, scales the back-end to zero and marks the
+// namespace retained. A new Tenant of the same name takes it back.
+func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant) (bool, error) {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: tenantNamespace(t)}, ns); err != nil || !isManagedBy(ns, t.Name) {
+		return true, client.IgnoreNotFound(err)
+	}
+	var bindings rbacv1.RoleBindingList
+	if err := r.List(ctx, &bindings, client.InNamespace(ns.Name), client.MatchingLabels(managedLabels(t))); err != nil {
+		return false, err
+	}
+	for i := range bindings.Items {
+		if err := r.Delete(ctx, &bindings.Items[i]); client.IgnoreNotFound(err) != nil {
+			return false, err
+		}
+	}
+	if t.Spec.Backend != nil {
+		deployment, _, _ := desiredBackend(t, "", ptr.To[int32](0))
+		d := &appsv1.Deployment{}
+		err := r.Get(ctx, client.ObjectKeyFromObject(deployment), d)
+		if err == nil && isManagedBy(d, t.Name) {
+			// Keep the pod template as it runs, so that scaling down rolls nothing.
+			deployment.Spec.Template.Annotations = d.Spec.Template.Annotations
+			if _, err := apply(ctx, r.Client, deployment); err != nil {
+				return false, err
+			}
+		} else if client.IgnoreNotFound(err) != nil {
+			return false, err
+		}
+	}
+	retained := desiredNamespace(t)
+	retained.Annotations = map[string]string{AnnotationRetained: "true"}
+	if t.Spec.DisplayName != "" {
+		retained.Annotations["tenancy.tenant-operator.dev/display-name"] = t.Spec.DisplayName
+	}
+	if _, err := apply(ctx, r.Client, retained); err != nil {
+		return false, err
+	}
+	r.event(t, corev1.EventTypeNormal, "NamespaceRetained", "Delete",
+		"Retained namespace "+ns.Name+": access revoked, back-end scaled to zero (deletionPolicy Retain)")
+	return true, nil
+}
+
+func (r *TenantReconciler) deleteOwnerAccess(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+	for _, obj := range []client.Object{
+		&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRole{},
+	} {
+		obj.SetName(ownerAccessName(t))
+		if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeStatus writes status once, and only when it changed.
+func (r *TenantReconciler) writeStatus(ctx context.Context, t *tenancyv1alpha1.Tenant, status tenancyv1alpha1.TenantStatus) error {
+	if statusEqual(t.Status, status) {
+		return nil
+	}
+	patch := client.MergeFrom(t.DeepCopy())
+	t.Status = status
+	return r.Status().Patch(ctx, t, patch)
+}
+
+func (r *TenantReconciler) recordMetrics(t *tenancyv1alpha1.Tenant, s tenancyv1alpha1.TenantStatus, observed observedState) {
+	for _, p := range []tenancyv1alpha1.TenantPhase{tenancyv1alpha1.TenantPhaseProvisioning, tenancyv1alpha1.TenantPhaseReady,
+		tenancyv1alpha1.TenantPhaseFailed, tenancyv1alpha1.TenantPhaseTerminating} {
+		v := 0.0
+		if s.Phase == p {
+			v = 1
+		}
+		tenantPhase.WithLabelValues(t.Name, string(p)).Set(v)
+	}
+	if cert := parseCertificate(observed.secrets[TLSSecretName]); cert != nil && t.Spec.Backend != nil {
+		certificateExpiry.WithLabelValues(t.Name).Set(float64(cert.NotAfter.Unix()))
+	}
+	for _, c := range s.Conditions {
+		if c.Status == "False" && c.Reason != tenancyv1alpha1.ReasonProgressing {
+			reconcileErrors.WithLabelValues(c.Reason).Inc()
+		}
+	}
+}
+
+func requeueFor(at, now time.Time) ctrl.Result {
+	if at.IsZero() {
+		return ctrl.Result{}
+	}
+	return ctrl.Result{RequeueAfter: max(at.Sub(now), time.Second)}
+}
+
+// SetupWithManager registers the reconciler: Tenants, and every kind it manages, mapped back to their Tenant by label.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&tenancyv1alpha1.Tenant{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles}).
-		Named("tenant").
-		Complete(r)
+	if r.Clock == nil {
+		r.Clock = time.Now
+	}
+	if r.Rand == nil {
+		r.Rand = rand.Reader
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{},
+			predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, deletionPredicate()))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		Named("tenant")
+	toTenant := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		if name := obj.GetLabels()[LabelTenant]; name != "" && obj.GetLabels()[LabelManagedBy] == ManagedByValue {
+			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
+		}
+		return nil
+	})
+	for _, obj := range managedKinds() {
+		b = b.Watches(obj, toTenant)
+	}
+	return b.Complete(r)
+}
+
+// deletionPredicate passes updates that start a deletion (finalizers and deletionTimestamp change no generation).
+func deletionPredicate() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return !e.ObjectNew.GetDeletionTimestamp().IsZero()
+	}}
+}
+
+// managedKinds are the kinds the operator creates, watched (and cached) by label.
+func managedKinds() []client.Object {
+	return []client.Object{
+		&corev1.Namespace{}, &networkingv1.NetworkPolicy{}, &rbacv1.RoleBinding{}, &rbacv1.ClusterRole{},
+		&rbacv1.ClusterRoleBinding{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &corev1.ServiceAccount{},
+		&corev1.Secret{}, &appsv1.Deployment{}, &corev1.Service{}, &policyv1.PodDisruptionBudget{},
+	}
 }

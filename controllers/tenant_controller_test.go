@@ -17,31 +17,535 @@ limitations under the License.
 package controllers
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
 
-func TestReconcilerReportsStatus(t *testing.T) {
-	ctx := needCluster(t)
-	tenant := &tenancyv1alpha1.Tenant{
-		ObjectMeta: metav1.ObjectMeta{Name: "acme"},
-		Spec:       tenancyv1alpha1.TenantSpec{Namespace: "acme-prod"},
+func newTenant(name string, mutate ...func(*tenancyv1alpha1.Tenant)) *tenancyv1alpha1.Tenant {
+	t := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	t.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "sso:" + name + "-admins"}}
+	t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyDelete
+	for _, m := range mutate {
+		m(t)
 	}
+	return t
+}
+
+func withBackend(t *tenancyv1alpha1.Tenant) {
+	t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "example.com/api:1", Replicas: ptr.To[int32](2)}
+	t.Spec.Secrets = []tenancyv1alpha1.GeneratedSecret{{Name: "db", RotationPeriod: &metav1.Duration{Duration: 24 * time.Hour}}}
+}
+
+// createTenant creates a Tenant and deletes it (and waits for it to go) when the test ends.
+func createTenant(ctx context.Context, t *testing.T, tenant *tenancyv1alpha1.Tenant) {
+	t.Helper()
 	if err := k8s.Create(ctx, tenant); err != nil {
 		t.Fatal(err)
 	}
-	eventually(ctx, t, "status observed", func(ctx context.Context) (bool, error) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = k8s.Delete(ctx, tenant)
+		_ = waitGone(ctx, tenant)
+	})
+}
+
+func waitGone(ctx context.Context, obj client.Object) error {
+	for {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s still exists", obj.GetName())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// waitForCondition waits until the tenant's condition has the given status and reason, at the current generation.
+func waitForCondition(ctx context.Context, t *testing.T, tenant *tenancyv1alpha1.Tenant, typ string, status metav1.ConditionStatus, reason string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("tenant %s status: %+v", tenant.Name, tenant.Status)
+		}
+	})
+	eventually(ctx, t, fmt.Sprintf("tenant %s condition %s=%s (%s)", tenant.Name, typ, status, reason), func(ctx context.Context) (bool, error) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(tenant), tenant); err != nil {
 			return false, err
 		}
-		return tenant.Status.ObservedGeneration == tenant.Generation, nil
+		c := meta.FindStatusCondition(tenant.Status.Conditions, typ)
+		return tenant.Status.ObservedGeneration == tenant.Generation && c != nil && c.Status == status && (reason == "" || c.Reason == reason), nil
 	})
-	if tenant.Status.Namespace != "acme-prod" || tenant.Status.Phase != tenancyv1alpha1.TenantPhaseProvisioning {
-		t.Fatalf("status = %+v, want namespace acme-prod and phase Provisioning", tenant.Status)
+}
+
+// simulateBackendReady plays the kubelet: it marks the back-end's Deployment as fully available.
+func simulateBackendReady(ctx context.Context, t *testing.T, tenant *tenancyv1alpha1.Tenant) {
+	t.Helper()
+	d := &appsv1.Deployment{}
+	eventually(ctx, t, "back-end deployment created", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: tenantNamespace(tenant), Name: BackendName}, d)
+		return err == nil, client.IgnoreNotFound(err)
+	})
+	eventually(ctx, t, "back-end status simulated", func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+			return false, err
+		}
+		n := *d.Spec.Replicas
+		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
+		err := k8s.Status().Update(ctx, d)
+		return err == nil, client.IgnoreAlreadyExists(ignoreConflict(err))
+	})
+}
+
+func ignoreConflict(err error) error {
+	if apierrors.IsConflict(err) {
+		return nil
 	}
+	return err
+}
+
+func TestProvisioningToReady(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("prov", withBackend, func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Network = &tenancyv1alpha1.NetworkSpec{AllowFromTenants: []string{"other"}}
+	})
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionQuotaEnforced, metav1.ConditionTrue, "")
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionBackendReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonBackendUnavailable)
+	if tenant.Status.Phase != tenancyv1alpha1.TenantPhaseProvisioning {
+		t.Errorf("phase = %s before the back-end is ready, want Provisioning", tenant.Status.Phase)
+	}
+	simulateBackendReady(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	if tenant.Status.Phase != tenancyv1alpha1.TenantPhaseReady || tenant.Status.Backend.Ready != "2/2" ||
+		len(tenant.Status.Secrets) != 1 || tenant.Status.Secrets[0].LastRotationTime.IsZero() {
+		t.Errorf("status = %+v", tenant.Status)
+	}
+	ns := &corev1.Namespace{}
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "prov"}, ns); err != nil || ns.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+		t.Errorf("namespace %v: %v", ns.Labels, err)
+	}
+	// Every object the golden files describe exists.
+	for _, obj := range []client.Object{
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: PolicyDefaultDeny}},
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "allow-from-tenant-other"}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: BindingOwners}},
+		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: QuotaName}},
+		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: LimitRangeName}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: BackendName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: TLSSecretName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: EncryptionKeyName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db"}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: BackendName}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: BackendName}},
+	} {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "prov", Name: obj.GetName()}, obj); err != nil {
+			t.Errorf("%T %s: %v", obj, obj.GetName(), err)
+		}
+	}
+	// The operator never writes the spec: no field manager of its own on spec fields.
+	for _, mf := range tenant.ManagedFields {
+		if mf.Manager == FieldOwner && mf.Subresource == "" && strings.Contains(mf.FieldsV1.GetRawString(), "f:spec") {
+			t.Errorf("the operator wrote the Tenant's spec: %s", mf.FieldsV1.GetRawString())
+		}
+	}
+}
+
+func TestDriftIsRepaired(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("drift", withBackend)
+	createTenant(ctx, t, tenant)
+	simulateBackendReady(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	ns := "drift"
+	for _, obj := range []client.Object{
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: PolicyDefaultDeny}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BindingOwners}},
+		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ownerAccessName(tenant)}},
+		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: QuotaName}},
+		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: LimitRangeName}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: EncryptionKeyName}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
+	} {
+		t.Run("deleted "+kindOf(obj), func(t *testing.T) {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+				t.Fatal(err)
+			}
+			uid := obj.GetUID()
+			if err := k8s.Delete(ctx, obj); err != nil {
+				t.Fatal(err)
+			}
+			eventually(ctx, t, "recreated", func(ctx context.Context) (bool, error) {
+				err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+				return err == nil && obj.GetUID() != uid, client.IgnoreNotFound(err)
+			})
+		})
+	}
+	if kindOf(&appsv1.Deployment{}) == "Deployment" {
+		simulateBackendReady(ctx, t, tenant)
+	}
+	t.Run("edited NetworkPolicy", func(t *testing.T) {
+		np := &networkingv1.NetworkPolicy{}
+		key := client.ObjectKey{Namespace: ns, Name: PolicyDefaultDeny}
+		if err := k8s.Get(ctx, key, np); err != nil {
+			t.Fatal(err)
+		}
+		np.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+		if err := k8s.Update(ctx, np); err != nil {
+			t.Fatal(err)
+		}
+		eventually(ctx, t, "egress denial restored", func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, key, np)
+			return err == nil && len(np.Spec.PolicyTypes) == 2, err
+		})
+	})
+	t.Run("edited namespace label", func(t *testing.T) {
+		nsObj := &corev1.Namespace{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil {
+			t.Fatal(err)
+		}
+		nsObj.Labels["pod-security.kubernetes.io/enforce"] = "privileged"
+		if err := k8s.Update(ctx, nsObj); err != nil {
+			t.Fatal(err)
+		}
+		eventually(ctx, t, "restricted restored", func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj)
+			return err == nil && nsObj.Labels["pod-security.kubernetes.io/enforce"] == "restricted", err
+		})
+	})
+	eventually(ctx, t, "a DriftCorrected event", func(ctx context.Context) (bool, error) {
+		var evs eventsv1.EventList
+		if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
+			return false, err
+		}
+		for _, e := range evs.Items {
+			if e.Regarding.Name == "drift" && e.Reason == "DriftCorrected" && strings.Contains(e.Note, "NetworkPolicy drift/"+PolicyDefaultDeny) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+func TestPruning(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("prune", withBackend, func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Network = &tenancyv1alpha1.NetworkSpec{AllowFromTenants: []string{"friend"}}
+	})
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionSecretsReady, metav1.ConditionTrue, "")
+	// Something the tenant created itself, with no operator labels, must survive pruning.
+	own := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: "mine"}, StringData: map[string]string{"k": "v"}}
+	if err := k8s.Create(ctx, own); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(tenant), tenant); err != nil {
+		t.Fatal(err)
+	}
+	tenant.Spec.Backend = nil
+	tenant.Spec.Secrets = nil
+	tenant.Spec.Network = nil
+	tenant.Spec.Owners = nil
+	if err := k8s.Update(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []client.Object{
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: BackendName}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: BackendName}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: BackendName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: "db"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: TLSSecretName}},
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: "allow-from-tenant-friend"}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: BindingOwners}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ownerAccessName(tenant)}},
+	} {
+		eventually(ctx, t, "pruned "+kindOf(obj)+" "+obj.GetName(), func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+		})
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(own), own); err != nil {
+		t.Errorf("the tenant's own Secret was touched: %v", err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "prune", Name: EncryptionKeyName}, &corev1.Secret{}); err != nil {
+		t.Errorf("the encryption key ring must stay: %v", err)
+	}
+}
+
+func TestNamespaceConflict(t *testing.T) {
+	ctx := needCluster(t)
+	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "taken", Labels: map[string]string{"team": "db"}}}
+	if err := k8s.Create(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	data := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "taken", Name: "precious"}, Data: map[string]string{"k": "v"}}
+	if err := k8s.Create(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	tenant := newTenant("squatter", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "taken" })
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonNamespaceConflict)
+	if tenant.Status.Phase != tenancyv1alpha1.TenantPhaseFailed {
+		t.Errorf("phase = %s, want Failed", tenant.Status.Phase)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil || len(foreign.Labels) != 2 || foreign.Labels[LabelManagedBy] != "" {
+		t.Errorf("the foreign namespace was modified: %v %v", foreign.Labels, err)
+	}
+	var nps networkingv1.NetworkPolicyList
+	if err := k8s.List(ctx, &nps, client.InNamespace("taken")); err != nil || len(nps.Items) != 0 {
+		t.Errorf("policies were created in a foreign namespace: %d %v", len(nps.Items), err)
+	}
+	// A second tenant claiming a namespace the first one owns conflicts too.
+	owner := newTenant("first-owner", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "shared" })
+	createTenant(ctx, t, owner)
+	waitForCondition(ctx, t, owner, tenancyv1alpha1.ConditionNamespaceReady, metav1.ConditionTrue, "")
+	thief := newTenant("second-claim", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "shared" })
+	createTenant(ctx, t, thief)
+	waitForCondition(ctx, t, thief, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonNamespaceConflict)
+	if c := meta.FindStatusCondition(thief.Status.Conditions, tenancyv1alpha1.ConditionReady); !strings.Contains(c.Message, "Tenant first-owner") {
+		t.Errorf("message should name the owning tenant: %s", c.Message)
+	}
+	// Deleting the conflicting tenant leaves the namespace and its data alone, even with deletionPolicy Delete.
+	if err := k8s.Delete(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitGone(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(data), data); err != nil {
+		t.Errorf("data in the foreign namespace was lost: %v", err)
+	}
+}
+
+func TestReservedNamespace(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("sneaky", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = testOperatorNamespace })
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonReservedNamespace)
+}
+
+func TestDeletionPolicyDelete(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("gone")
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionNamespaceReady, metav1.ConditionTrue, "")
+	if err := k8s.Delete(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitGone(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	// The finalizer held the Tenant until its namespace was gone.
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "gone"}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
+		t.Errorf("namespace still exists after the Tenant is gone: %v", err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKey{Name: ownerAccessName(tenant)}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
+		t.Errorf("owner ClusterRole left behind: %v", err)
+	}
+}
+
+func TestDeletionPolicyRetainAndTakeBack(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyRetain })
+	createTenant(ctx, t, tenant)
+	simulateBackendReady(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	data := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kept", Name: "customer-data"}, Data: map[string]string{"k": "v"}}
+	if err := k8s.Create(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Delete(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitGone(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	ns := &corev1.Namespace{}
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[AnnotationRetained] != "true" {
+		t.Fatalf("namespace not retained: %v %v", ns.Annotations, err)
+	}
+	var rbs rbacv1.RoleBindingList
+	if err := k8s.List(ctx, &rbs, client.InNamespace("kept"), client.MatchingLabels{LabelManagedBy: ManagedByValue}); err != nil || len(rbs.Items) != 0 {
+		t.Errorf("access not revoked: %d bindings (%v)", len(rbs.Items), err)
+	}
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: BackendName}, d); err != nil || *d.Spec.Replicas != 0 {
+		t.Errorf("back-end not scaled to zero: %v", err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(data), data); err != nil {
+		t.Errorf("data lost: %v", err)
+	}
+	var nps networkingv1.NetworkPolicyList
+	if err := k8s.List(ctx, &nps, client.InNamespace("kept")); err != nil || len(nps.Items) == 0 {
+		t.Errorf("a retained namespace must stay isolated: %d policies (%v)", len(nps.Items), err)
+	}
+
+	// A new Tenant of the same name takes it back.
+	again := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyDelete })
+	createTenant(ctx, t, again)
+	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionAccessConfigured, metav1.ConditionTrue, "")
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[AnnotationRetained] != "" {
+		t.Errorf("retained mark not cleared on take-back: %v %v", ns.Annotations, err)
+	}
+	eventually(ctx, t, "back-end scaled back up", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d)
+		return err == nil && *d.Spec.Replicas == 2, err
+	})
+}
+
+func TestSecretAndCertificateRotation(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("rotate", withBackend)
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionSecretsReady, metav1.ConditionTrue, "")
+	get := func(name string) *corev1.Secret {
+		s := &corev1.Secret{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "rotate", Name: name}, s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	db, tls := get("db"), get(TLSSecretName)
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "rotate", Name: BackendName}, d); err != nil {
+		t.Fatal(err)
+	}
+	version := d.Spec.Template.Annotations[AnnotationSecretsVersion]
+
+	// 25 hours later the db secret (24h period) is due; 61 days later the 90-day certificate is too.
+	testClock.Advance(61 * 24 * time.Hour)
+	defer testClock.Advance(-61 * 24 * time.Hour)
+	// Any change to the tenant triggers a reconcile now; the requeue would also come, after the real delay.
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(tenant), tenant); err != nil {
+		t.Fatal(err)
+	}
+	tenant.Spec.DisplayName = "rotated"
+	if err := k8s.Update(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "db secret and certificate rotated", func(context.Context) (bool, error) {
+		newDB, newTLS := get("db"), get(TLSSecretName)
+		return !bytes.Equal(newDB.Data["password"], db.Data["password"]) && !bytes.Equal(newTLS.Data["tls.crt"], tls.Data["tls.crt"]), nil
+	})
+	eventually(ctx, t, "pods rolled", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d)
+		return err == nil && d.Spec.Template.Annotations[AnnotationSecretsVersion] != version, err
+	})
+	// Secret values never appear in status or Events.
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionSecretsReady, metav1.ConditionTrue, "")
+	var evs eventsv1.EventList
+	if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
+		t.Fatal(err)
+	}
+	status := fmt.Sprintf("%+v", tenant.Status)
+	for _, v := range [][]byte{get("db").Data["password"], db.Data["password"]} {
+		if strings.Contains(status, string(v)) {
+			t.Error("a secret value appears in status")
+		}
+		for _, e := range evs.Items {
+			if strings.Contains(e.Note, string(v)) {
+				t.Errorf("a secret value appears in event %s", e.Name)
+			}
+		}
+	}
+}
+
+func TestCELValidation(t *testing.T) {
+	ctx := needCluster(t)
+	tests := []struct {
+		name   string
+		tenant *tenancyv1alpha1.Tenant
+		want   string
+	}{
+		{"reserved namespace default", newTenant("c1", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "default" }), "reserved"},
+		{"reserved namespace kube-*", newTenant("c2", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "kube-public" }), "reserved"},
+		{"reserved tenant name without namespace", newTenant("kube-x"), "reserved"},
+		{"tenant name not a namespace name", newTenant("a.b"), "valid namespace name"},
+		{"bad namespace", newTenant("c3", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "Not_Valid" }), "spec.namespace"},
+		{"service account without namespace", newTenant("c4", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Members = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectServiceAccount, Name: "ci"}}
+		}), "namespace is required for ServiceAccount"},
+		{"user with namespace", newTenant("c5", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Viewers = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "bob", Namespace: "x"}}
+		}), "not allowed for User and Group"},
+		{"bad subject kind", newTenant("c6", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: "Robot", Name: "r2"}}
+		}), "Unsupported value"},
+		{"privileged port", newTenant("c7", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "x", Port: ptr.To[int32](80)}
+		}), "spec.backend.port"},
+		{"backend without image", newTenant("c8", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Backend = &tenancyv1alpha1.BackendSpec{}
+		}), "spec.backend.image"},
+		{"reserved env", newTenant("c9", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "x", Env: []tenancyv1alpha1.EnvVar{{Name: "TENANT_NAME", Value: "spoof"}}}
+		}), "set by the operator"},
+		{"bad CIDR", newTenant("c10", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: []string{"10.0.0.300/8"}}}
+		}), "must be a CIDR"},
+		{"secret too short", newTenant("c11", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Secrets = []tenancyv1alpha1.GeneratedSecret{{Name: "s", Length: ptr.To[int32](8)}}
+		}), "spec.secrets[0].length"},
+		{"secret too long", newTenant("c12", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Secrets = []tenancyv1alpha1.GeneratedSecret{{Name: "s", Length: ptr.To[int32](257)}}
+		}), "spec.secrets[0].length"},
+		{"reserved secret name", newTenant("c13", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Secrets = []tenancyv1alpha1.GeneratedSecret{{Name: "backend-tls"}}
+		}), "reserved"},
+		{"rotation too frequent", newTenant("c14", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Secrets = []tenancyv1alpha1.GeneratedSecret{{Name: "s", RotationPeriod: &metav1.Duration{Duration: time.Minute}}}
+		}), "at least 1h"},
+		{"bad deletion policy", newTenant("c15", func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = "Shred" }), "Unsupported value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := k8s.Create(ctx, tt.tenant)
+			if err == nil {
+				_ = k8s.Delete(ctx, tt.tenant)
+				t.Fatalf("accepted; want a rejection mentioning %q", tt.want)
+			}
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want Invalid mentioning %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("namespace is immutable", func(t *testing.T) {
+		tenant := newTenant("immutable", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "immutable-a" })
+		createTenant(ctx, t, tenant)
+		for _, ns := range []string{"immutable-b", ""} {
+			patch := client.RawPatch(types.MergePatchType, []byte(fmt.Sprintf(`{"spec":{"namespace":%q}}`, ns)))
+			if ns == "" {
+				patch = client.RawPatch(types.MergePatchType, []byte(`{"spec":{"namespace":null}}`))
+			}
+			err := k8s.Patch(ctx, tenant, patch)
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "immutable") {
+				t.Errorf("changing namespace to %q: %v, want Invalid (immutable)", ns, err)
+			}
+		}
+	})
 }

@@ -19,48 +19,81 @@ package controllers
 import (
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
 
 func TestComputeStatus(t *testing.T) {
+	plain := tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme", Generation: 3}}
+	withBackend := *plain.DeepCopy()
+	withBackend.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "img", Replicas: ptr.To[int32](2)}
+	deployment := func(ready int32) *backendObservation {
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Generation: 1}, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2)}}
+		d.Status = appsv1.DeploymentStatus{ObservedGeneration: 1, UpdatedReplicas: 2, ReadyReplicas: ready}
+		return &backendObservation{deployment: d}
+	}
+	conflict := applyResults{}
+	conflict.fail(areaSecrets, tenancyv1alpha1.ReasonObjectConflict, "Secret acme/db exists", nil)
+
 	tests := []struct {
-		name          string
-		tenant        tenancyv1alpha1.Tenant
-		wantNamespace string
+		name        string
+		tenant      tenancyv1alpha1.Tenant
+		in          statusInputs
+		wantPhase   tenancyv1alpha1.TenantPhase
+		wantFalse   string
+		wantReason  string
+		wantBackend string
 	}{
-		{
-			name:          "namespace defaults to the tenant's name",
-			tenant:        tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme", Generation: 3}},
-			wantNamespace: "acme",
-		},
-		{
-			name: "spec.namespace wins",
-			tenant: tenancyv1alpha1.Tenant{
-				ObjectMeta: metav1.ObjectMeta{Name: "acme", Generation: 3},
-				Spec:       tenancyv1alpha1.TenantSpec{Namespace: "acme-prod"},
-			},
-			wantNamespace: "acme-prod",
-		},
+		{"all applied, no back-end", plain, statusInputs{quotaEnforced: true}, tenancyv1alpha1.TenantPhaseReady, "", "", ""},
+		{"quota not yet enforced", plain, statusInputs{}, tenancyv1alpha1.TenantPhaseProvisioning,
+			tenancyv1alpha1.ConditionQuotaEnforced, tenancyv1alpha1.ReasonQuotaPending, ""},
+		{"back-end not ready", withBackend, statusInputs{quotaEnforced: true, backend: deployment(1)}, tenancyv1alpha1.TenantPhaseProvisioning,
+			tenancyv1alpha1.ConditionBackendReady, tenancyv1alpha1.ReasonBackendUnavailable, "1/2"},
+		{"back-end ready", withBackend, statusInputs{quotaEnforced: true, backend: deployment(2)}, tenancyv1alpha1.TenantPhaseReady, "", "", "2/2"},
+		{"object conflict fails the tenant", plain, statusInputs{quotaEnforced: true, results: conflict}, tenancyv1alpha1.TenantPhaseFailed,
+			tenancyv1alpha1.ConditionSecretsReady, tenancyv1alpha1.ReasonObjectConflict, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := computeStatus(&tt.tenant)
-			if got.Namespace != tt.wantNamespace {
-				t.Errorf("namespace = %q, want %q", got.Namespace, tt.wantNamespace)
+			got := computeStatus(&tt.tenant, tt.in)
+			if got.Phase != tt.wantPhase || got.ObservedGeneration != 3 || got.Namespace != "acme" {
+				t.Errorf("phase %s, observedGeneration %d, namespace %s", got.Phase, got.ObservedGeneration, got.Namespace)
 			}
-			if got.ObservedGeneration != 3 {
-				t.Errorf("observedGeneration = %d, want 3", got.ObservedGeneration)
+			if len(got.Conditions) != 7 {
+				t.Errorf("want Ready and six area conditions, got %d", len(got.Conditions))
 			}
-			if statusEqual(tt.tenant.Status, got) {
-				t.Error("a fresh tenant's status must differ from the computed one, or it would never be written")
+			ready := meta.FindStatusCondition(got.Conditions, tenancyv1alpha1.ConditionReady)
+			if (ready.Status == metav1.ConditionTrue) != (tt.wantPhase == tenancyv1alpha1.TenantPhaseReady) {
+				t.Errorf("Ready = %s with phase %s", ready.Status, got.Phase)
 			}
-			updated := tt.tenant.DeepCopy()
-			updated.Status = got
-			if !statusEqual(updated.Status, computeStatus(updated)) {
-				t.Error("recomputing an up-to-date status must not change it (no rewrite when nothing changed)")
+			if tt.wantFalse != "" {
+				c := meta.FindStatusCondition(got.Conditions, tt.wantFalse)
+				if c.Status != metav1.ConditionFalse || c.Reason != tt.wantReason {
+					t.Errorf("%s = %s/%s, want False/%s", tt.wantFalse, c.Status, c.Reason, tt.wantReason)
+				}
+			}
+			if tt.wantBackend != "" && (got.Backend == nil || got.Backend.Ready != tt.wantBackend) {
+				t.Errorf("backend status = %+v, want ready %s", got.Backend, tt.wantBackend)
+			}
+			// Recomputing from the written status changes nothing: no status write, no timestamp churn.
+			written := tt.tenant.DeepCopy()
+			written.Status = got
+			if !statusEqual(got, computeStatus(written, tt.in)) {
+				t.Error("recomputing an up-to-date status must not change it")
 			}
 		})
+	}
+}
+
+func TestFailedStatusOnNamespaceConflict(t *testing.T) {
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme", Generation: 1}}
+	s := failedStatus(tenant, namespaceProblem{tenancyv1alpha1.ReasonNamespaceConflict, "taken"})
+	c := meta.FindStatusCondition(s.Conditions, tenancyv1alpha1.ConditionReady)
+	if s.Phase != tenancyv1alpha1.TenantPhaseFailed || c.Reason != tenancyv1alpha1.ReasonNamespaceConflict || c.Message != "taken" {
+		t.Errorf("status = %+v", s)
 	}
 }

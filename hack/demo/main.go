@@ -34,6 +34,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -90,12 +95,14 @@ func run(ctx context.Context, manager, manifests, samples string, timeout time.D
 	if err != nil {
 		return err
 	}
-	step("Waiting for the operator to reconcile every sample")
+	step("Waiting for the operator to provision every sample")
 	tenants, err := waitForTenants(ctx, k8s, timeout)
 	if err != nil {
 		return err
 	}
-	printSummary(os.Stdout, tenants)
+	if err := printSummary(ctx, os.Stdout, k8s, tenants); err != nil {
+		return err
+	}
 
 	if exitAfterSummary {
 		return nil
@@ -113,7 +120,14 @@ func run(ctx context.Context, manager, manifests, samples string, timeout time.D
 	return nil
 }
 
-// waitForTenants waits until the operator has observed the current generation of every Tenant.
+// provisionedAreas are the conditions a sample must reach on the local control plane. BackendReady is not among
+// them: with no node, back-end pods stay Pending.
+var provisionedAreas = []string{
+	tenancyv1alpha1.ConditionNamespaceReady, tenancyv1alpha1.ConditionNetworkIsolated, tenancyv1alpha1.ConditionAccessConfigured,
+	tenancyv1alpha1.ConditionQuotaEnforced, tenancyv1alpha1.ConditionSecretsReady,
+}
+
+// waitForTenants waits until the operator has provisioned the current generation of every Tenant.
 func waitForTenants(ctx context.Context, k8s client.Client, timeout time.Duration) ([]tenancyv1alpha1.Tenant, error) {
 	var list tenancyv1alpha1.TenantList
 	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
@@ -124,30 +138,85 @@ func waitForTenants(ctx context.Context, k8s client.Client, timeout time.Duratio
 			if t.Status.ObservedGeneration != t.Generation {
 				return false, nil
 			}
+			for _, c := range provisionedAreas {
+				if !meta.IsStatusConditionTrue(t.Status.Conditions, c) {
+					return false, nil
+				}
+			}
 		}
 		return len(list.Items) > 0, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("waiting for the sample tenants to be reconciled: %w", err)
+		return nil, fmt.Errorf("waiting for the sample tenants to be provisioned: %w", err)
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	return list.Items, nil
 }
 
-func printSummary(w io.Writer, tenants []tenancyv1alpha1.Tenant) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+// printSummary shows, per tenant, where it stands and what its namespace holds.
+func printSummary(ctx context.Context, w io.Writer, k8s client.Client, tenants []tenancyv1alpha1.Tenant) error {
 	// A failed write to stdout leaves nothing to report it to.
-	printf := func(format string, args ...any) { _, _ = fmt.Fprintf(tw, format, args...) }
+	printf := func(format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
 	printf("\nWhat each sample Tenant got:\n")
-	printf("  TENANT\tDISPLAY NAME\tNAMESPACE\tPHASE\tREADY\n")
 	for _, t := range tenants {
-		ready := "-"
-		if c := meta.FindStatusCondition(t.Status.Conditions, "Ready"); c != nil {
-			ready = string(c.Status) + " (" + c.Reason + ")"
+		ns := t.Status.Namespace
+		printf("\n  %s (%s) -> namespace %s, phase %s\n", t.Name, orDash(t.Spec.DisplayName), ns, t.Status.Phase)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, c := range t.Status.Conditions {
+			_, _ = fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", c.Type, c.Status, c.Reason, c.Message)
 		}
-		printf("  %s\t%s\t%s\t%s\t%s\n", t.Name, orDash(t.Spec.DisplayName), t.Status.Namespace, t.Status.Phase, ready)
+		_ = tw.Flush()
+		objects, err := managedObjects(ctx, k8s, t.Name, ns)
+		if err != nil {
+			return err
+		}
+		for _, line := range objects {
+			printf("    %s\n", line)
+		}
 	}
-	_ = tw.Flush()
+	printf("\nBack-end pods stay Pending here: the local control plane has no node, so BackendReady waits.\n")
+	return nil
+}
+
+// managedObjects lists, by kind, the names of what the operator created for a tenant.
+func managedObjects(ctx context.Context, k8s client.Client, tenant, namespace string) ([]string, error) {
+	labels := client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue, controllers.LabelTenant: tenant}
+	lists := []struct {
+		kind string
+		list client.ObjectList
+	}{
+		{"NetworkPolicies", &networkingv1.NetworkPolicyList{}},
+		{"RoleBindings", &rbacv1.RoleBindingList{}},
+		{"ResourceQuotas", &corev1.ResourceQuotaList{}},
+		{"LimitRanges", &corev1.LimitRangeList{}},
+		{"Secrets", &corev1.SecretList{}},
+		{"ServiceAccounts", &corev1.ServiceAccountList{}},
+		{"Deployments", &appsv1.DeploymentList{}},
+		{"Services", &corev1.ServiceList{}},
+		{"PodDisruptionBudgets", &policyv1.PodDisruptionBudgetList{}},
+	}
+	var out []string
+	for _, l := range lists {
+		if err := k8s.List(ctx, l.list, client.InNamespace(namespace), labels); err != nil {
+			return nil, err
+		}
+		items, err := meta.ExtractList(l.list)
+		if err != nil {
+			return nil, err
+		}
+		if len(items) == 0 {
+			continue
+		}
+		names := make([]string, 0, len(items))
+		for _, item := range items {
+			if o, ok := item.(client.Object); ok {
+				names = append(names, o.GetName())
+			}
+		}
+		sort.Strings(names)
+		out = append(out, fmt.Sprintf("%-21s %s", l.kind+":", strings.Join(names, ", ")))
+	}
+	return out, nil
 }
 
 func step(msg string) { fmt.Printf("==> %s\n", msg) }

@@ -19,8 +19,10 @@ limitations under the License.
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,7 +38,9 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -146,20 +151,78 @@ func TestOperatorHoldsTheLeaderLease(t *testing.T) {
 	})
 }
 
-func TestSampleTenantIsReconciled(t *testing.T) {
+// TestSamplesAreProvisioned applies config/samples and checks what each Tenant got: its conditions (all but
+// BackendReady, as no pod runs without a node), its objects, and that no generated secret value reached the log.
+func TestSamplesAreProvisioned(t *testing.T) {
 	ctx := needCluster(t)
 	if _, err := cluster.Kubectl(ctx, nil, "apply", "--server-side", "-k", filepath.Join(repoRoot, "config", "samples")); err != nil {
 		t.Fatal(err)
 	}
-	tenant := &tenancyv1alpha1.Tenant{}
-	eventually(ctx, t, "sample tenant reconciled", func(ctx context.Context) (bool, error) {
-		if err := k8s.Get(ctx, client.ObjectKey{Name: "acme"}, tenant); err != nil {
-			return false, client.IgnoreNotFound(err)
+	want := map[string]struct {
+		namespace string
+		policies  int
+		secrets   []string
+	}{
+		"acme":     {"acme", 3, []string{"encryption-key"}},
+		"globex":   {"globex-prod", 5, []string{"backend-tls", "db-credentials", "encryption-key", "session-key"}},
+		"initech":  {"initech", 5, []string{"backend-tls", "encryption-key"}},
+		"initrode": {"initrode", 4, []string{"encryption-key"}},
+	}
+	provisioned := []string{
+		tenancyv1alpha1.ConditionNamespaceReady, tenancyv1alpha1.ConditionNetworkIsolated, tenancyv1alpha1.ConditionAccessConfigured,
+		tenancyv1alpha1.ConditionQuotaEnforced, tenancyv1alpha1.ConditionSecretsReady,
+	}
+	var secretValues [][]byte
+	for name, w := range want {
+		tenant := &tenancyv1alpha1.Tenant{}
+		eventually(ctx, t, "tenant "+name+" provisioned", func(ctx context.Context) (bool, error) {
+			if err := k8s.Get(ctx, client.ObjectKey{Name: name}, tenant); err != nil {
+				return false, client.IgnoreNotFound(err)
+			}
+			for _, c := range provisioned {
+				if !meta.IsStatusConditionTrue(tenant.Status.Conditions, c) {
+					return false, nil
+				}
+			}
+			return tenant.Status.ObservedGeneration == tenant.Generation, nil
+		})
+		if tenant.Status.Namespace != w.namespace {
+			t.Errorf("%s: status.namespace = %q, want %q", name, tenant.Status.Namespace, w.namespace)
 		}
-		return tenant.Generation > 0 && tenant.Status.ObservedGeneration == tenant.Generation, nil
-	})
-	if tenant.Status.Namespace != "acme" {
-		t.Errorf("status.namespace = %q, want acme", tenant.Status.Namespace)
+		labels := client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue, controllers.LabelTenant: name}
+		var nps networkingv1.NetworkPolicyList
+		if err := k8s.List(ctx, &nps, client.InNamespace(w.namespace), labels); err != nil || len(nps.Items) != w.policies {
+			t.Errorf("%s: %d NetworkPolicies (%v), want %d", name, len(nps.Items), err, w.policies)
+		}
+		var secrets corev1.SecretList
+		if err := k8s.List(ctx, &secrets, client.InNamespace(w.namespace), labels); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]string, 0, len(secrets.Items))
+		for _, s := range secrets.Items {
+			got = append(got, s.Name)
+			for _, v := range s.Data {
+				secretValues = append(secretValues, v)
+			}
+		}
+		sort.Strings(got)
+		if strings.Join(got, ",") != strings.Join(w.secrets, ",") {
+			t.Errorf("%s: secrets %v, want %v", name, got, w.secrets)
+		}
+	}
+	logs, err := os.ReadFile(operator.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(secretValues) < 8 {
+		t.Fatalf("found only %d secret values to look for", len(secretValues))
+	}
+	for _, v := range secretValues {
+		for _, form := range [][]byte{v, []byte(base64.StdEncoding.EncodeToString(v))} {
+			if len(v) >= 8 && bytes.Contains(logs, form) {
+				t.Errorf("a generated secret value appears in the operator's log")
+			}
+		}
 	}
 }
 
@@ -215,8 +278,10 @@ func TestMetricsRequireAuthenticationAndAuthorization(t *testing.T) {
 		code, body = scrape(scraperToken)
 		return code == http.StatusOK, nil
 	})
-	if !strings.Contains(body, "controller_runtime_reconcile_total") {
-		t.Errorf("metrics lack controller_runtime_reconcile_total:\n%.500s", body)
+	for _, metric := range []string{"controller_runtime_reconcile_total", "tenant_operator_tenant_phase"} {
+		if !strings.Contains(body, metric) {
+			t.Errorf("metrics lack %s", metric)
+		}
 	}
 }
 
