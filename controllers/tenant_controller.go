@@ -30,6 +30,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -193,10 +194,11 @@ func (r *TenantReconciler) observe(ctx context.Context, t *tenancyv1alpha1.Tenan
 func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tenant, desired *desiredState) applyResults {
 	log := logf.FromContext(ctx)
 	results := applyResults{}
-	// A tenant whose spec the operator has fully reconciled before should not see its objects change: when they do,
-	// someone changed or deleted them, and this pass corrects drift.
-	steady := t.Status.ObservedGeneration == t.Generation && t.Status.Phase == tenancyv1alpha1.TenantPhaseReady
+	// An area the operator has already brought to its desired state, for this very spec, should not see its objects
+	// change: when they do, someone changed or deleted them, and this pass corrects drift.
+	specObserved := t.Status.ObservedGeneration == t.Generation
 	for _, d := range desired.objects {
+		steady := specObserved && meta.IsStatusConditionTrue(t.Status.Conditions, string(d.area))
 		kind := kindOf(d.obj)
 		current, err := r.current(ctx, d.obj)
 		if err != nil {

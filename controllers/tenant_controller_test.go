@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -184,6 +185,7 @@ func TestDriftIsRepaired(t *testing.T) {
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: PolicyDefaultDeny}},
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BindingOwners}},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ownerAccessName(tenant)}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ownerAccessName(tenant)}},
 		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: QuotaName}},
 		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: LimitRangeName}},
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
@@ -206,9 +208,7 @@ func TestDriftIsRepaired(t *testing.T) {
 			})
 		})
 	}
-	if kindOf(&appsv1.Deployment{}) == "Deployment" {
-		simulateBackendReady(ctx, t, tenant)
-	}
+	simulateBackendReady(ctx, t, tenant)
 	t.Run("edited NetworkPolicy", func(t *testing.T) {
 		np := &networkingv1.NetworkPolicy{}
 		key := client.ObjectKey{Namespace: ns, Name: PolicyDefaultDeny}
@@ -238,6 +238,11 @@ func TestDriftIsRepaired(t *testing.T) {
 			return err == nil && nsObj.Labels["pod-security.kubernetes.io/enforce"] == "restricted", err
 		})
 	})
+	for _, kind := range []string{"NetworkPolicy", "Namespace", "Secret", "Deployment"} {
+		if testutil.ToFloat64(driftCorrections.WithLabelValues(kind)) == 0 {
+			t.Errorf("no drift correction counted for %s", kind)
+		}
+	}
 	eventually(ctx, t, "a DriftCorrected event", func(ctx context.Context) (bool, error) {
 		var evs eventsv1.EventList
 		if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
