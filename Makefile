@@ -35,7 +35,8 @@ export KUBEBUILDER_ASSETS := $(BIN)/envtest
 
 CHART := charts/tenant-operator
 # Paths holding generated files: `make verify` fails when regenerating changes any of them.
-GENERATED := ':(glob)api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/templates/manager-role.yaml $(CHART)/templates/tenant-roles.yaml
+GENERATED := ':(glob)api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/templates/manager-role.yaml $(CHART)/templates/tenant-roles.yaml \
+	$(CHART)/templates/guardrails.yaml $(CHART)/templates/image-pull-policy.yaml
 
 ##@ General
 
@@ -61,7 +62,7 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRD and the operator's RBAC role fr
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	rm -rf $(CHART)/crds && mkdir -p $(CHART)/crds && cp config/crd/bases/*.yaml $(CHART)/crds/
-	hack/gen-chart-rbac.sh
+	hack/gen-chart.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the deepcopy functions of the API types.
@@ -95,7 +96,8 @@ lint: $(GOLANGCI_LINT) $(HELM) ## Run golangci-lint (config in .golangci.yml) an
 
 .PHONY: test
 test: vet $(MANAGER) control-plane ## Run every test tier: unit, envtest integration (with kube-controller-manager) and e2e.
-	MANAGER_BINARY=$(MANAGER) $(GO) test $(GO_TEST_FLAGS) ./...
+	MANAGER_BINARY=$(MANAGER) SECURITY_REPORT=$(BIN)/escape-report.md $(GO) test $(GO_TEST_FLAGS) ./...
+	@cat $(BIN)/escape-report.md
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests only (no control plane).
@@ -104,6 +106,11 @@ test-unit: ## Run the unit tests only (no control plane).
 .PHONY: test-integration
 test-integration: control-plane ## Run the envtest suites (controllers, local control plane).
 	$(GO) test $(GO_TEST_FLAGS) ./controllers/... ./hack/localcluster/...
+
+.PHONY: test-security
+test-security: $(MANAGER) control-plane ## Run the tenant-escape suite (guardrails, MTB checks) and print its table.
+	MANAGER_BINARY=$(MANAGER) SECURITY_REPORT=$(BIN)/escape-report.md $(GO) test $(GO_TEST_FLAGS) ./test/security/...
+	@cat $(BIN)/escape-report.md
 
 .PHONY: test-e2e
 test-e2e: $(MANAGER) control-plane ## Run the e2e tests: the manager binary against a local control plane.

@@ -32,6 +32,7 @@ const (
 	ManagedByValue      = "tenant-operator"
 	LabelTenant         = "tenancy.tenant-operator.dev/tenant"
 	LabelComponent      = "app.kubernetes.io/component"
+	LabelRuntimeClass   = "tenancy.tenant-operator.dev/runtime-class"
 	AnnotationRetained  = "tenancy.tenant-operator.dev/retained"
 	AnnotationGenerated = "tenancy.tenant-operator.dev/generated-at"
 )

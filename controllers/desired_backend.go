@@ -74,8 +74,9 @@ func desiredBackend(t *tenancyv1alpha1.Tenant, secretsVersion string, replicas *
 	if replicas == nil {
 		replicas = ptr.To(backendReplicas(b))
 	}
+	// Pods (and their ReplicaSets) carry no managed-by label: they are the Deployment's, not the operator's, so the
+	// guardrails let tenants restart them and let the kubelet and controllers do their work.
 	podLabels := backendSelector(t)
-	podLabels[LabelManagedBy] = ManagedByValue
 	port := backendPort(b)
 
 	container := corev1.Container{

@@ -31,6 +31,10 @@ func desiredNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
 		labels["pod-security.kubernetes.io/"+mode] = "restricted"
 		labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
 	}
+	// The runtime-class guardrail makes every pod of the namespace use the back-end's sandbox.
+	if b := t.Spec.Backend; b != nil && b.RuntimeClassName != nil {
+		labels[LabelRuntimeClass] = *b.RuntimeClassName
+	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenantNamespace(t), Labels: labels}}
 	if t.Spec.DisplayName != "" {
 		ns.Annotations = map[string]string{"tenancy.tenant-operator.dev/display-name": t.Spec.DisplayName}

@@ -83,6 +83,11 @@ type TenantSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	Secrets []GeneratedSecret `json:"secrets,omitempty"`
 
+	// preventDeletion, when true, makes the apiserver refuse to delete the Tenant (a guardrail policy) until it is
+	// set back to false: a safety catch for production tenants.
+	// +optional
+	PreventDeletion bool `json:"preventDeletion,omitempty"`
+
 	// deletionPolicy says what happens to the namespace when the Tenant is deleted. Retain (the default) keeps the
 	// namespace and its data, revokes every RoleBinding and scales the back-end to zero; Delete deletes the namespace.
 	// +optional

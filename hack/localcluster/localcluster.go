@@ -55,6 +55,9 @@ import (
 var DefaultControllers = []string{
 	"garbagecollector", "namespace", "resourcequota", "serviceaccount", "serviceaccount-token",
 	"root-ca-cert-publisher", "deployment", "replicaset", "disruption",
+	// Fills the aggregated admin, edit and view ClusterRoles, as on a real cluster: without it they are empty, and
+	// binding them proves nothing.
+	"clusterrole-aggregation",
 }
 
 // Options configures a local cluster. The zero value is a complete cluster.

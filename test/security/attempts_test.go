@@ -1,0 +1,301 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package security
+
+import (
+	"context"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/hack/localcluster"
+)
+
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the local control plane")
+	}
+}
+
+func create(c client.Client, obj client.Object) func(context.Context) error {
+	return func(ctx context.Context) error { return c.Create(ctx, obj) }
+}
+
+func deleteObj(c client.Client, obj client.Object) func(context.Context) error {
+	return func(ctx context.Context) error { return c.Delete(ctx, obj) }
+}
+
+func mergePatch(c client.Client, obj client.Object, patch string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(patch)))
+	}
+}
+
+func list(c client.Client, l client.ObjectList, opts ...client.ListOption) func(context.Context) error {
+	return func(ctx context.Context) error { return c.List(ctx, l, opts...) }
+}
+
+func get(c client.Client, ns, name string, obj client.Object) func(context.Context) error {
+	return func(ctx context.Context) error { return c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj) }
+}
+
+// inAlpha names an object of the alpha namespace, for patches and deletes.
+func inAlpha(name string, obj client.Object) client.Object {
+	obj.SetNamespace(alphaNS)
+	obj.SetName(name)
+	return obj
+}
+
+// MTB profile level 1.
+func TestPL1(t *testing.T) {
+	skipShort(t)
+	owner := as(t, alphaOwner)
+	attempts := []struct {
+		name string
+		do   func(context.Context) error
+	}{
+		{"CC-CPI-1 list nodes", list(owner, &corev1.NodeList{})},
+		{"CC-CPI-1 list namespaces", list(owner, &corev1.NamespaceList{})},
+		{"CC-CPI-1 list CRDs", list(owner, &apiextensionsv1.CustomResourceDefinitionList{})},
+		{"CC-CPI-1 list clusterroles", list(owner, &rbacv1.ClusterRoleList{})},
+		{"CC-CPI-1 list tenants", list(owner, &tenancyv1alpha1.TenantList{})},
+		{"BC-CPI-2 delete the operator's RoleBinding", deleteObj(owner, inAlpha(controllers.BindingOwners, &rbacv1.RoleBinding{}))},
+		{"BC-CPI-2 edit the operator's RoleBinding", mergePatch(owner, inAlpha(controllers.BindingOwners, &rbacv1.RoleBinding{}),
+			`{"subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"mallory"}]}`)},
+		{"BC-CPI-2 delete the default-deny NetworkPolicy", deleteObj(owner, inAlpha(controllers.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}))},
+		{"BC-CPI-2 edit the default-deny NetworkPolicy", mergePatch(owner, inAlpha(controllers.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}),
+			`{"spec":{"policyTypes":["Ingress"]}}`)},
+		{"BC-CPI-2 remove the managed-by label of a NetworkPolicy", mergePatch(owner, inAlpha(controllers.PolicyDNS, &networkingv1.NetworkPolicy{}),
+			`{"metadata":{"labels":{"app.kubernetes.io/managed-by":null}}}`)},
+		{"BC-CPI-2 overwrite a generated Secret", mergePatch(owner, inAlpha("db", &corev1.Secret{}), `{"stringData":{"password":"guessable"}}`)},
+		{"BC-CPI-3 add capabilities", create(owner, restrictedPod(alphaNS, "caps", func(p *corev1.Pod) {
+			container(p).SecurityContext.Capabilities.Add = []corev1.Capability{"NET_ADMIN"}
+		}))},
+		{"BC-CPI-4 run as root", create(owner, restrictedPod(alphaNS, "root", func(p *corev1.Pod) {
+			p.Spec.SecurityContext.RunAsNonRoot = ptrTo(false)
+			p.Spec.SecurityContext.RunAsUser = ptrTo[int64](0)
+		}))},
+		{"BC-CPI-5 privileged container", create(owner, restrictedPod(alphaNS, "privileged", func(p *corev1.Pod) {
+			container(p).SecurityContext.Privileged = ptrTo(true)
+		}))},
+		{"BC-CPI-6 privilege escalation", create(owner, restrictedPod(alphaNS, "escalate", func(p *corev1.Pod) {
+			container(p).SecurityContext.AllowPrivilegeEscalation = ptrTo(true)
+		}))},
+		{"CC-TI-1 modify the ResourceQuota", mergePatch(owner, inAlpha(controllers.QuotaName, &corev1.ResourceQuota{}),
+			`{"spec":{"hard":{"pods":"1000"}}}`)},
+		{"CC-TI-1 delete the LimitRange", deleteObj(owner, inAlpha(controllers.LimitRangeName, &corev1.LimitRange{}))},
+		{"CC-TI-2 list the other tenant's Secrets", list(owner, &corev1.SecretList{}, client.InNamespace(betaNS))},
+		{"CC-TI-2 read the other tenant's generated Secret", get(owner, betaNS, "api-key", &corev1.Secret{})},
+		{"CC-TI-2 list the other tenant's pods", list(owner, &corev1.PodList{}, client.InNamespace(betaNS))},
+		{"CC-TI-2 write in the other tenant's namespace", create(owner, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: betaNS, Name: "x"}})},
+		{"CC-TI-2 read the other tenant's Tenant", get(owner, "", betaNS, &tenancyv1alpha1.Tenant{})},
+		{"CC-FNS-1 exceed the CPU quota", create(owner, restrictedPod(alphaNS, "greedy", func(p *corev1.Pod) {
+			container(p).Resources = corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: qty("3"), corev1.ResourceMemory: qty("64Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: qty("3"), corev1.ResourceMemory: qty("64Mi")},
+			}
+			// The LimitRange allows 4 CPUs per container: only the tenant's quota (2) stands in the way.
+		}))},
+		{"CC-FNS-2 exceed the memory quota", create(owner, restrictedPod(alphaNS, "hungry", func(p *corev1.Pod) {
+			container(p).Resources = corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: qty("100m"), corev1.ResourceMemory: qty("3Gi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: qty("100m"), corev1.ResourceMemory: qty("3Gi")},
+			}
+		}))},
+		{"CC-DI-1 imagePullPolicy IfNotPresent", create(owner, restrictedPod(alphaNS, "cached", func(p *corev1.Pod) {
+			container(p).ImagePullPolicy = corev1.PullIfNotPresent
+		}))},
+		{"BC-HI-1 hostPath volume", create(owner, restrictedPod(alphaNS, "hostpath", func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}
+		}))},
+		{"BC-HI-2 NodePort Service", create(owner, alphaService("nodeport", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort }))},
+		{"BC-HI-3 hostNetwork", create(owner, restrictedPod(alphaNS, "hostnet", func(p *corev1.Pod) { p.Spec.HostNetwork = true }))},
+		{"BC-HI-3 hostPort", create(owner, restrictedPod(alphaNS, "hostport", func(p *corev1.Pod) {
+			container(p).Ports = []corev1.ContainerPort{{ContainerPort: 8080, HostPort: 8080}}
+		}))},
+		{"BC-HI-4 hostPID", create(owner, restrictedPod(alphaNS, "hostpid", func(p *corev1.Pod) { p.Spec.HostPID = true }))},
+		{"BC-HI-5 hostIPC", create(owner, restrictedPod(alphaNS, "hostipc", func(p *corev1.Pod) { p.Spec.HostIPC = true }))},
+		{"BC-NI-1 NetworkPolicy opening ingress from other namespaces", create(owner, &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "open"},
+			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}},
+			}}},
+		})},
+		{"BC-NI-1 NetworkPolicy opening egress to an ipBlock", create(owner, &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "exfil"},
+			Spec: networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{
+				To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}}},
+			}}, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}},
+		})},
+	}
+	for _, a := range attempts {
+		t.Run(a.name, func(t *testing.T) { mustBlock(t, a.do) })
+	}
+}
+
+// MTB profile level 2: privilege escalation through RBAC, and the self-service a tenant admin keeps.
+func TestPL2(t *testing.T) {
+	skipShort(t)
+	owner := as(t, alphaOwner)
+	binding := func(name, kind, role string) *rbacv1.RoleBinding {
+		return &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: role},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: alphaOwner.name}},
+		}
+	}
+	role := func(name string, rule rbacv1.PolicyRule) *rbacv1.Role {
+		return &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: name}, Rules: []rbacv1.PolicyRule{rule}}
+	}
+	for _, a := range []struct {
+		name string
+		do   func(context.Context) error
+	}{
+		{"CC-TI-1 bind cluster-admin", create(owner, binding("to-cluster-admin", "ClusterRole", "cluster-admin"))},
+		{"CC-TI-1 bind admin", create(owner, binding("to-admin", "ClusterRole", "admin"))},
+		{"CC-TI-1 a Role with more than its author holds", create(owner, role("quota-writer", rbacv1.PolicyRule{
+			APIGroups: []string{""}, Resources: []string{"resourcequotas"}, Verbs: []string{"update"}}))},
+		{"CC-TI-1 a Role with escalate", create(owner, role("escalator", rbacv1.PolicyRule{
+			APIGroups: []string{rbacv1.GroupName}, Resources: []string{"roles"}, Verbs: []string{"escalate"}}))},
+		{"CC-TI-1 a Role with bind", create(owner, role("binder", rbacv1.PolicyRule{
+			APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}}))},
+		{"CC-TI-1 a Role with impersonate", create(owner, role("impersonator", rbacv1.PolicyRule{
+			APIGroups: []string{""}, Resources: []string{"users"}, Verbs: []string{"impersonate"}}))},
+	} {
+		t.Run(a.name, func(t *testing.T) { mustBlock(t, a.do) })
+	}
+	t.Run("BC-OPS-3 owner creates a namespace-local Role", func(t *testing.T) {
+		mustAllow(t, create(owner, role("config-reader", rbacv1.PolicyRule{
+			APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list"}})))
+	})
+	t.Run("BC-OPS-3 owner binds tenant-developer to a colleague", func(t *testing.T) {
+		b := binding("carol-dev", "ClusterRole", controllers.TenantDeveloperRole)
+		b.Subjects[0].Name = "carol@alpha.example"
+		mustAllow(t, create(owner, b))
+	})
+	t.Run("BC-OPS-4 owner creates a namespace-local NetworkPolicy", func(t *testing.T) {
+		mustAllow(t, create(owner, &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "web-to-db"},
+			Spec: networkingv1.NetworkPolicySpec{
+				PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}},
+				Ingress: []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{
+					PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+				}}}},
+			},
+		}))
+	})
+}
+
+// Escapes beyond the benchmark.
+func TestExtras(t *testing.T) {
+	skipShort(t)
+	owner := as(t, alphaOwner)
+	clientset := func(p person) *kubernetes.Clientset {
+		cfg := rest.CopyConfig(cluster.Config)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: p.name, Groups: append([]string{"system:authenticated"}, p.groups...)}
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	tokenFor := func(ns, sa string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := clientset(alphaOwner).CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+			return err
+		}
+	}
+	for _, a := range []struct {
+		name string
+		do   func(context.Context) error
+	}{
+		{"relabel the own namespace", mergePatch(owner, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: alphaNS}},
+			`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`)},
+		{"delete the own namespace", deleteObj(owner, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: alphaNS}})},
+		{"LoadBalancer Service", create(owner, alphaService("lb", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeLoadBalancer }))},
+		{"externalIPs Service", create(owner, alphaService("extip", func(s *corev1.Service) { s.Spec.ExternalIPs = []string{"203.0.113.7"} }))},
+		{"impersonate another user", func(ctx context.Context) error {
+			// alice signs in herself (a client certificate) and asks to act as bob: the apiserver checks her right to.
+			cfg, err := cluster.AddUser(alphaOwner.name, alphaOwner.groups...)
+			if err != nil {
+				return err
+			}
+			cfg.Impersonate = rest.ImpersonationConfig{UserName: betaOwner.name}
+			c, err := client.New(cfg, client.Options{})
+			if err != nil {
+				return err
+			}
+			return c.List(ctx, &corev1.SecretList{}, client.InNamespace(betaNS))
+		}},
+		{"pod without the tenant's runtimeClass", create(owner, restrictedPod(alphaNS, "no-sandbox", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil }))},
+		{"read the operator's CA Secret", get(owner, localcluster.OperatorNamespace, "tenant-operator-ca", &corev1.Secret{})},
+		{"create a token for the back-end's ServiceAccount", tokenFor(alphaNS, controllers.BackendName)},
+		{"create a token for another tenant's ServiceAccount", tokenFor(betaNS, "default")},
+		{"delete a Tenant protected by preventDeletion (even as cluster admin)", deleteObj(admin, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: betaNS}})},
+		{"owner edits its own Tenant", mergePatch(owner, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: alphaNS}}, `{"spec":{"quota":null}}`)},
+		{"member creates a RoleBinding", create(as(t, alphaMember), &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "member-binding"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantViewerRole},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "eve"}},
+		})},
+		{"viewer reads a Secret", get(as(t, alphaViewer), alphaNS, "db", &corev1.Secret{})},
+		{"viewer lists Secrets", list(as(t, alphaViewer), &corev1.SecretList{}, client.InNamespace(alphaNS))},
+	} {
+		t.Run(a.name, func(t *testing.T) { mustBlock(t, a.do) })
+	}
+}
+
+// What tenants must still be able to do.
+func TestLegitimate(t *testing.T) {
+	skipShort(t)
+	owner, member, viewer := as(t, alphaOwner), as(t, alphaMember), as(t, alphaViewer)
+	for _, a := range []struct {
+		name string
+		do   func(context.Context) error
+	}{
+		{"owner runs a restricted pod", create(owner, restrictedPod(alphaNS, "ok"))},
+		{"owner deploys a restricted workload", create(owner, restrictedDeployment(alphaNS, "web"))},
+		{"owner creates a ConfigMap", create(owner, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "settings"}})},
+		{"owner creates a Secret", create(owner, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "own-secret"}})},
+		{"owner reads the generated Secret", get(owner, alphaNS, "db", &corev1.Secret{})},
+		{"owner lists events", list(owner, &corev1.EventList{}, client.InNamespace(alphaNS))},
+		{"owner reads the quota", get(owner, alphaNS, controllers.QuotaName, &corev1.ResourceQuota{})},
+		{"owner reads its own Tenant", get(owner, "", alphaNS, &tenancyv1alpha1.Tenant{})},
+		{"owner creates a ClusterIP Service", create(owner, alphaService("internal"))},
+		{"member deploys a restricted workload", create(member, restrictedDeployment(alphaNS, "worker"))},
+		{"member edits a workload", mergePatch(member, inAlpha("worker", &appsv1.Deployment{}), `{"spec":{"replicas":2}}`)},
+		{"member creates a Secret", create(member, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "member-secret"}})},
+		{"viewer lists pods", list(viewer, &corev1.PodList{}, client.InNamespace(alphaNS))},
+		{"viewer reads ConfigMaps", list(viewer, &corev1.ConfigMapList{}, client.InNamespace(alphaNS))},
+		{"beta's owner reads its own namespace's Secrets", list(as(t, betaOwner), &corev1.SecretList{}, client.InNamespace(betaNS))},
+	} {
+		t.Run(a.name, func(t *testing.T) { mustAllow(t, a.do) })
+	}
+}
