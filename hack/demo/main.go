@@ -74,7 +74,7 @@ func run(ctx context.Context, manager, manifests, samples string, timeout time.D
 		retErr = errors.Join(retErr, cluster.Stop())
 	}()
 
-	step("Installing the operator's manifests from " + manifests + " (CRD, RBAC, namespace)")
+	step("Installing the operator's manifests from " + manifests + " (CRD, RBAC, namespace, guardrail policies)")
 	if err := cluster.InstallOperatorManifests(ctx, manifests); err != nil {
 		return err
 	}
