@@ -11,8 +11,9 @@ GO ?= go
 BIN := $(CURDIR)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMG ?= ghcr.io/tenant-operator/tenant-operator:$(VERSION)
-# The race detector needs cgo and a C compiler; without one, the tests run without it.
-GO_TEST_FLAGS ?= $(if $(shell command -v gcc 2>/dev/null),-race) -timeout 30m
+# The race detector needs cgo and a C compiler; without one, the tests run without it. -count=1: the integration
+# tiers drive processes and binaries outside the test cache's view, so a cached pass would prove nothing.
+GO_TEST_FLAGS ?= $(if $(shell command -v gcc 2>/dev/null),-race) -count=1 -timeout 30m
 
 # modver reads the version a tool module pins: $(call modver,<dir under hack/tools>,<module path>).
 modver = $(shell awk '{for (i = 1; i < NF; i++) if ($$i == "$(2)") { print $$(i+1); exit }}' hack/tools/$(1)/go.mod)

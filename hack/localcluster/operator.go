@@ -113,6 +113,27 @@ func WriteKubeconfig(path string, cfg *rest.Config) error {
 	return clientcmd.WriteToFile(*kc, path)
 }
 
+// ManagerBinary returns the operator binary for a test: $MANAGER_BINARY when set (make test builds bin/manager),
+// otherwise a fresh build of the repository's main package, which cleanup removes.
+func ManagerBinary(repoRoot string) (path string, cleanup func(), err error) {
+	if b := os.Getenv("MANAGER_BINARY"); b != "" {
+		return b, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "tenant-operator-manager-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { _ = os.RemoveAll(dir) }
+	path = filepath.Join(dir, "manager")
+	cmd := exec.Command("go", "build", "-o", path, ".")
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("building the manager: %w: %s", err, out)
+	}
+	return path, cleanup, nil
+}
+
 // OperatorOptions says how to run the operator's binary.
 type OperatorOptions struct {
 	// Binary is the manager binary (bin/manager).

@@ -28,7 +28,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -72,10 +71,11 @@ func runSuite(m *testing.M) int {
 	if repoRoot, err = localcluster.RepoRoot(); err != nil {
 		return fail(err)
 	}
-	binary, err := managerBinary()
+	binary, cleanup, err := localcluster.ManagerBinary(repoRoot)
 	if err != nil {
 		return fail(err)
 	}
+	defer cleanup()
 	if cluster, err = localcluster.Start(ctx, localcluster.Options{}); err != nil {
 		return fail(err)
 	}
@@ -104,24 +104,6 @@ func runSuite(m *testing.M) int {
 func fail(err error) int {
 	fmt.Fprintln(os.Stderr, "e2e setup:", err)
 	return 1
-}
-
-// managerBinary is $MANAGER_BINARY (make test builds bin/manager), or a fresh build of the repository's main package.
-func managerBinary() (string, error) {
-	if b := os.Getenv("MANAGER_BINARY"); b != "" {
-		return b, nil
-	}
-	dir, err := os.MkdirTemp("", "tenant-operator-e2e-")
-	if err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "manager")
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = repoRoot
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the manager: %w: %s", err, b)
-	}
-	return out, nil
 }
 
 func needCluster(t *testing.T) context.Context {

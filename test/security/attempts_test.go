@@ -18,16 +18,21 @@ package security
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
+	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -298,4 +303,37 @@ func TestLegitimate(t *testing.T) {
 	} {
 		t.Run(a.name, func(t *testing.T) { mustAllow(t, a.do) })
 	}
+}
+
+// TestPoliciesInstalledAfterTenants: the guardrails hold whether they are installed before the tenants exist (the
+// rest of the suite) or after. The service-exposure policy is removed and installed again while both tenants run.
+func TestPoliciesInstalledAfterTenants(t *testing.T) {
+	skipShort(t)
+	ctx := context.Background()
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "tenant-operator-service-exposure"}}
+	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: "tenant-operator-service-exposure"}}
+	for _, obj := range []client.Object{binding, policy} {
+		if err := admin.Delete(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := localcluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.InstallOperatorManifests(ctx, filepath.Join(root, "config", "default")); err != nil {
+		t.Fatal(err)
+	}
+	owner := as(t, alphaOwner)
+	nodePort := func() *corev1.Service {
+		return alphaService("late-nodeport", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })
+	}
+	// A new policy takes effect moments after it is created: wait (with dry runs, which create nothing) until the
+	// apiserver enforces it, so that the real attempt below cannot slip through that window.
+	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		return apierrors.IsForbidden(owner.Create(ctx, nodePort(), client.DryRunAll)), nil
+	}); err != nil {
+		t.Fatalf("the reinstalled policy never took effect: %v", err)
+	}
+	mustBlock(t, create(owner, nodePort()))
 }

@@ -25,7 +25,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -103,16 +102,11 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
-	binary := os.Getenv("MANAGER_BINARY")
-	if binary == "" {
-		binary = filepath.Join(os.TempDir(), fmt.Sprintf("tenant-operator-security-%d", os.Getpid()))
-		build := exec.Command("go", "build", "-o", binary, ".")
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			return fail(fmt.Errorf("building the manager: %w: %s", err, out))
-		}
-		defer func() { _ = os.Remove(binary) }()
+	binary, cleanup, err := localcluster.ManagerBinary(root)
+	if err != nil {
+		return fail(err)
 	}
+	defer cleanup()
 	if cluster, err = localcluster.Start(ctx, localcluster.Options{}); err != nil {
 		return fail(err)
 	}
@@ -127,6 +121,9 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	if err := createTenants(ctx); err != nil {
+		return fail(err)
+	}
+	if err := waitForGuardrails(ctx); err != nil {
 		return fail(err)
 	}
 	return m.Run()
@@ -176,6 +173,30 @@ func createTenants(ctx context.Context) error {
 				if !meta.IsStatusConditionTrue(t.Status.Conditions, c) {
 					return false, nil
 				}
+			}
+		}
+		return true, nil
+	})
+}
+
+// waitForGuardrails waits until the apiserver enforces the guardrail policies (they take effect moments after they
+// are created), probing with dry runs that create nothing, so that no attempt can slip through that window.
+func waitForGuardrails(ctx context.Context) error {
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: alphaOwner.name, Groups: alphaOwner.groups}
+	owner, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	probes := []client.Object{
+		alphaService("probe", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort }),
+		restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { container(p).ImagePullPolicy = corev1.PullIfNotPresent }),
+		restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil }),
+	}
+	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		for _, probe := range probes {
+			if !apierrors.IsForbidden(owner.Create(ctx, probe.DeepCopyObject().(client.Object), client.DryRunAll)) {
+				return false, nil
 			}
 		}
 		return true, nil
