@@ -22,12 +22,15 @@ export KUBERNETES_VERSION := $(call modver,k8s,k8s.io/kubernetes)
 export ETCD_VERSION := $(call modver,etcd,go.etcd.io/etcd/server/v3)
 export HELM_VERSION := $(call modver,helm,helm.sh/helm/v3)
 export GOLANGCI_LINT_VERSION := $(call modver,golangci-lint,github.com/golangci/golangci-lint/v2)
+export VULN_VERSION := $(call modver,vuln,golang.org/x/vuln)
+export VULNDB_VERSION := $(call modver,vuln,golang.org/x/vulndb)
 
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)/controller-gen
 KUBE_APISERVER := $(BIN)/k8s-$(KUBERNETES_VERSION)/kube-apiserver
 ETCD := $(BIN)/etcd-$(ETCD_VERSION)/etcd
 HELM := $(BIN)/helm-$(HELM_VERSION)/helm
 GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
+GOVULNCHECK := $(BIN)/vuln-$(VULN_VERSION)/govulncheck
 MANAGER := $(BIN)/manager
 DEMO := $(BIN)/demo
 
@@ -89,9 +92,14 @@ verify: manifests generate ## Regenerate everything generated and fail when anyt
 	@echo "verify: generated files are up to date"
 
 .PHONY: lint
-lint: $(GOLANGCI_LINT) $(HELM) ## Run golangci-lint (config in .golangci.yml) and helm lint.
+lint: $(GOLANGCI_LINT) $(HELM) vulncheck ## Run golangci-lint (config in .golangci.yml, gosec included), helm lint and govulncheck.
 	$(GOLANGCI_LINT) run ./...
 	$(HELM) lint $(CHART)
+
+.PHONY: vulncheck
+vulncheck: ## Check the code and its dependencies for known vulnerabilities (database built offline from golang.org/x/vulndb).
+	@hack/build-tools.sh vuln
+	$(GO) run ./hack/vulncheck $(GOVULNCHECK) -db file://$(BIN)/vulndb-$(VULNDB_VERSION) ./...
 
 ##@ Test
 
@@ -133,7 +141,7 @@ docker-build: ## Build the container image (needs a Docker engine).
 ##@ Tools
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) control-plane $(HELM) $(GOLANGCI_LINT) ## Build every tool into bin/ (skips what is already built at its version).
+tools: $(CONTROLLER_GEN) control-plane $(HELM) $(GOLANGCI_LINT) $(GOVULNCHECK) ## Build every tool into bin/ (skips what is already built at its version).
 
 .PHONY: control-plane
 control-plane: $(KUBE_APISERVER) $(ETCD) ## Build etcd, kube-apiserver, kube-controller-manager and kubectl.
@@ -149,6 +157,8 @@ $(HELM):
 	hack/build-tools.sh helm
 $(GOLANGCI_LINT):
 	hack/build-tools.sh golangci-lint
+$(GOVULNCHECK):
+	hack/build-tools.sh vuln
 
 .PHONY: tools-versions
 tools-versions: tools ## Print the version every built tool reports.

@@ -3,7 +3,7 @@
 # whose binary already exists at that version. Every tool has its own module under hack/tools/ (pinned by go.mod and
 # go.sum), kept apart from the project's go.mod so the operator's dependency versions stay its own.
 #
-# Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s etcd helm golangci-lint (default: all)
+# Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s etcd helm golangci-lint vuln (default: all)
 # Versions come from the environment (the Makefile passes them) so there is one place to bump them.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ bin="${BIN_DIR:-$root/bin}"
 tools="$root/hack/tools"
 
 : "${CONTROLLER_TOOLS_VERSION:?}" "${KUBERNETES_VERSION:?}" "${ETCD_VERSION:?}" "${HELM_VERSION:?}" "${GOLANGCI_LINT_VERSION:?}"
+: "${VULN_VERSION:?}" "${VULNDB_VERSION:?}"
 
 # The tool modules resolve only what their committed go.sum pins; never let a build rewrite them.
 export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
@@ -84,6 +85,22 @@ build_golangci_lint() {
   link "golangci-lint-$v/golangci-lint" golangci-lint
 }
 
+# govulncheck, and its vulnerability database built offline from the golang.org/x/vulndb module: its data/osv
+# holds every Go vulnerability report as OSV JSON, and its indexdb command writes the database layout govulncheck
+# reads with -db file://.
+build_vuln() {
+  local out="$bin/vuln-$VULN_VERSION" db="$bin/vulndb-$VULNDB_VERSION"
+  build_into "$out" "$tools/vuln" "" golang.org/x/vuln/cmd/govulncheck golang.org/x/vulndb/cmd/indexdb
+  link "vuln-$VULN_VERSION/govulncheck" govulncheck
+  if [ ! -f "$db/index/db.json" ]; then
+    log "building the vulnerability database into ${db#"$root"/}"
+    local src
+    src=$(cd "$tools/vuln" && go mod download -json golang.org/x/vulndb | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    rm -rf "$db.tmp" && "$out/indexdb" -vulns "$src/data/osv" -out "$db.tmp" && rm -rf "$db" && mv "$db.tmp" "$db"
+  fi
+  ln -sfn "vulndb-$VULNDB_VERSION" "$bin/vulndb"
+}
+
 # envtest finds etcd and kube-apiserver (and kubectl) through KUBEBUILDER_ASSETS: one folder of links.
 link_envtest_assets() {
   mkdir -p "$bin/envtest"
@@ -94,7 +111,7 @@ link_envtest_assets() {
 }
 
 mkdir -p "$bin"
-[ $# -gt 0 ] || set -- controller-gen k8s etcd helm golangci-lint
+[ $# -gt 0 ] || set -- controller-gen k8s etcd helm golangci-lint vuln
 for tool in "$@"; do
   case "$tool" in
     controller-gen) build_controller_gen ;;
@@ -102,6 +119,7 @@ for tool in "$@"; do
     etcd) build_etcd ;;
     helm) build_helm ;;
     golangci-lint) build_golangci_lint ;;
+    vuln) build_vuln ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done
