@@ -491,6 +491,7 @@ func TestCELValidation(t *testing.T) {
 		{"reserved namespace kube-*", newTenant("c2", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "kube-public" }), "reserved"},
 		{"reserved tenant name without namespace", newTenant("kube-x"), "reserved"},
 		{"tenant name not a namespace name", newTenant("a.b"), "valid namespace name"},
+		{"tenant name too long for a label", newTenant(strings.Repeat("n", 64), func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "long" }), "at most 63"},
 		{"bad namespace", newTenant("c3", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "Not_Valid" }), "spec.namespace"},
 		{"service account without namespace", newTenant("c4", func(t *tenancyv1alpha1.Tenant) {
 			t.Spec.Members = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectServiceAccount, Name: "ci"}}

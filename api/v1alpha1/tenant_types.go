@@ -350,6 +350,7 @@ const (
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="has(self.spec) && has(self.spec.__namespace__) || (self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 63)",message="a Tenant without spec.namespace needs a name that is a valid namespace name (DNS label)"
 // +kubebuilder:validation:XValidation:rule="has(self.spec) && has(self.spec.__namespace__) || (self.metadata.name != 'default' && !self.metadata.name.startsWith('kube-'))",message="default and kube-* namespaces are reserved: set spec.namespace"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="Tenant names are at most 63 characters: they label every object of the tenant"
 type Tenant struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional
