@@ -17,17 +17,12 @@ limitations under the License.
 package controllers
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	cryptorand "crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"slices"
 	"sort"
 	"strconv"
@@ -236,106 +231,4 @@ func randomString(rand io.Reader, n int) ([]byte, error) {
 		}
 	}
 	return out, nil
-}
-
-// CA signs the back-end certificates.
-type CA struct {
-	Cert    *x509.Certificate
-	Key     *ecdsa.PrivateKey
-	CertPEM []byte
-	KeyPEM  []byte
-}
-
-// NewCA creates a self-signed CA valid for ten years.
-func NewCA(now time.Time, rand io.Reader) (*CA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := serialNumber(rand)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "tenant-operator CA", Organization: []string{"tenant-operator"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(rand, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	return ParseCA(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-}
-
-// ParseCA reads a CA from PEM (an ECDSA key, as NewCA makes, in SEC 1 or PKCS #8 form).
-func ParseCA(certPEM, keyPEM []byte) (*CA, error) {
-	cb, _ := pem.Decode(certPEM)
-	kb, _ := pem.Decode(keyPEM)
-	if cb == nil || kb == nil {
-		return nil, fmt.Errorf("CA certificate or key is not PEM")
-	}
-	cert, err := x509.ParseCertificate(cb.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("parsing CA certificate: %w", err)
-	}
-	if !cert.IsCA {
-		return nil, fmt.Errorf("the CA certificate is not a CA")
-	}
-	var key *ecdsa.PrivateKey
-	if key, err = x509.ParseECPrivateKey(kb.Bytes); err != nil {
-		parsed, perr := x509.ParsePKCS8PrivateKey(kb.Bytes)
-		var ok bool
-		if key, ok = parsed.(*ecdsa.PrivateKey); perr != nil || !ok {
-			return nil, fmt.Errorf("the CA key must be an ECDSA key")
-		}
-	}
-	return &CA{Cert: cert, Key: key, CertPEM: certPEM, KeyPEM: keyPEM}, nil
-}
-
-// Issue signs a serving certificate for names, valid from now for lifetime.
-func (ca *CA) Issue(names []string, now time.Time, lifetime time.Duration, rand io.Reader) (certPEM, keyPEM []byte, notAfter time.Time, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand)
-	if err != nil {
-		return nil, nil, time.Time{}, err
-	}
-	serial, err := serialNumber(rand)
-	if err != nil {
-		return nil, nil, time.Time{}, err
-	}
-	notBefore := now.UTC().Truncate(time.Second)
-	notAfter = notBefore.Add(lifetime)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: names[len(names)-1]},
-		DNSNames:     names,
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand, tmpl, ca.Cert, &key.PublicKey, ca.Key)
-	if err != nil {
-		return nil, nil, time.Time{}, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, nil, time.Time{}, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), notAfter, nil
-}
-
-func serialNumber(rand io.Reader) (*big.Int, error) {
-	return cryptorand.Int(rand, new(big.Int).Lsh(big.NewInt(1), 127))
 }

@@ -17,20 +17,14 @@ limitations under the License.
 package controllers
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"reflect"
-	"sync"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -117,63 +111,4 @@ func (r *TenantReconciler) event(t *tenancyv1alpha1.Tenant, eventType, reason, a
 	if r.Recorder != nil {
 		r.Recorder.Eventf(t, nil, eventType, reason, action, "%s", message)
 	}
-}
-
-// CAProvider loads the operator's CA from its Secret, creating the Secret at first use unless the admin supplied one,
-// and keeps it in memory.
-type CAProvider struct {
-	Reader    client.Reader
-	Writer    client.Client
-	Namespace string
-	Name      string
-	Clock     func() time.Time
-	Rand      io.Reader
-
-	mu sync.Mutex
-	ca *CA
-}
-
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
-
-// Get returns the CA.
-func (p *CAProvider) Get(ctx context.Context) (*CA, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ca != nil {
-		return p.ca, nil
-	}
-	secret := &corev1.Secret{}
-	err := p.Reader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Name}, secret)
-	if apierrors.IsNotFound(err) {
-		ca, err := NewCA(p.Clock(), p.Rand)
-		if err != nil {
-			return nil, err
-		}
-		secret = &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: p.Name, Labels: map[string]string{
-				LabelManagedBy: ManagedByValue, LabelComponent: "ca",
-			}},
-			Type: corev1.SecretTypeTLS,
-			Data: map[string][]byte{corev1.TLSCertKey: ca.CertPEM, corev1.TLSPrivateKeyKey: ca.KeyPEM},
-		}
-		switch err := p.Writer.Create(ctx, secret); {
-		case err == nil:
-			p.ca = ca
-			return ca, nil
-		case !apierrors.IsAlreadyExists(err):
-			return nil, fmt.Errorf("creating CA secret %s/%s: %w", p.Namespace, p.Name, err)
-		}
-		// Another replica created it first: use theirs.
-		if err := p.Reader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Name}, secret); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
-		return nil, err
-	}
-	ca, err := ParseCA(secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey])
-	if err != nil {
-		return nil, fmt.Errorf("CA secret %s/%s: %w", p.Namespace, p.Name, err)
-	}
-	p.ca = ca
-	return ca, nil
 }

@@ -135,15 +135,15 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 	return requeueFor(desired.requeueAt, r.Clock()), nil
 }
 
-// namespaceProblem is why a tenant cannot have its namespace.
-type namespaceProblem struct{ reason, message string }
+// problem is why a tenant, or one area of it, cannot be provisioned: a reason (an API constant) and a message.
+type problem struct{ reason, message string }
 
 // checkNamespaceClaim refuses the operator's own namespace, and any namespace that exists and is not this tenant's.
 // Nothing in such a namespace is ever touched.
-func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1alpha1.Tenant) (*namespaceProblem, error) {
+func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1alpha1.Tenant) (*problem, error) {
 	name := tenantNamespace(t)
 	if name == r.Config.OperatorNamespace {
-		return &namespaceProblem{tenancyv1alpha1.ReasonReservedNamespace,
+		return &problem{tenancyv1alpha1.ReasonReservedNamespace,
 			fmt.Sprintf("namespace %s is the operator's own and cannot belong to a tenant", name)}, nil
 	}
 	ns := &corev1.Namespace{}
@@ -165,7 +165,7 @@ func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1
 	if other := ns.Labels[LabelTenant]; ns.Labels[LabelManagedBy] == ManagedByValue && other != "" {
 		owner = "it belongs to Tenant " + other
 	}
-	return &namespaceProblem{tenancyv1alpha1.ReasonNamespaceConflict,
+	return &problem{tenancyv1alpha1.ReasonNamespaceConflict,
 		fmt.Sprintf("namespace %s already exists and %s; it was left untouched", name, owner)}, nil
 }
 

@@ -27,6 +27,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
@@ -36,16 +37,16 @@ var areaOrder = []area{areaNamespace, areaNetwork, areaAccess, areaQuota, areaSe
 
 // applyResults records, per area, the first failure met while applying (later ones add to the error only).
 type applyResults struct {
-	failures map[area]namespaceProblem
+	failures map[area]problem
 	errs     []error
 }
 
 func (r *applyResults) fail(a area, reason, message string, err error) {
 	if r.failures == nil {
-		r.failures = map[area]namespaceProblem{}
+		r.failures = map[area]problem{}
 	}
 	if _, seen := r.failures[a]; !seen {
-		r.failures[a] = namespaceProblem{reason: reason, message: message}
+		r.failures[a] = problem{reason: reason, message: message}
 	}
 	if err != nil {
 		r.errs = append(r.errs, err)
@@ -105,8 +106,8 @@ func computeStatus(t *tenancyv1alpha1.Tenant, in statusInputs) tenancyv1alpha1.T
 	}
 	if b := in.backend; b != nil && b.deployment != nil {
 		s.Backend = &tenancyv1alpha1.BackendStatus{
-			Ready:         fmt.Sprintf("%d/%d", b.deployment.Status.ReadyReplicas, ptrValue(b.deployment.Spec.Replicas)),
-			Replicas:      ptrValue(b.deployment.Spec.Replicas),
+			Ready:         fmt.Sprintf("%d/%d", b.deployment.Status.ReadyReplicas, ptr.Deref(b.deployment.Spec.Replicas, 1)),
+			Replicas:      ptr.Deref(b.deployment.Spec.Replicas, 1),
 			ReadyReplicas: b.deployment.Status.ReadyReplicas,
 			Image:         t.Spec.Backend.Image,
 		}
@@ -155,7 +156,7 @@ func areaCondition(t *tenancyv1alpha1.Tenant, a area, in statusInputs) (bool, st
 		if d == nil {
 			return false, tenancyv1alpha1.ReasonProgressing, "The back-end Deployment is being created"
 		}
-		want := ptrValue(d.Spec.Replicas)
+		want := ptr.Deref(d.Spec.Replicas, 1)
 		if d.Status.ObservedGeneration < d.Generation || d.Status.UpdatedReplicas < want || d.Status.ReadyReplicas < want {
 			return false, tenancyv1alpha1.ReasonBackendUnavailable, fmt.Sprintf("%d of %d back-end replica(s) ready", d.Status.ReadyReplicas, want)
 		}
@@ -166,7 +167,7 @@ func areaCondition(t *tenancyv1alpha1.Tenant, a area, in statusInputs) (bool, st
 
 // failedStatus is the status of a tenant that cannot have its namespace: Ready and NamespaceReady false with the
 // reason, Failed. Other conditions are left as they were.
-func failedStatus(t *tenancyv1alpha1.Tenant, p namespaceProblem) tenancyv1alpha1.TenantStatus {
+func failedStatus(t *tenancyv1alpha1.Tenant, p problem) tenancyv1alpha1.TenantStatus {
 	s := *t.Status.DeepCopy()
 	s.ObservedGeneration = t.Generation
 	s.Namespace = tenantNamespace(t)
@@ -202,13 +203,6 @@ func sortConditions(c []metav1.Condition) {
 // statusEqual reports whether writing desired would change anything, so that unchanged status is never rewritten.
 func statusEqual(current, desired tenancyv1alpha1.TenantStatus) bool {
 	return equality.Semantic.DeepEqual(current, desired)
-}
-
-func ptrValue(p *int32) int32 {
-	if p == nil {
-		return 1
-	}
-	return *p
 }
 
 func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t) }

@@ -91,7 +91,7 @@ func TestComputeStatus(t *testing.T) {
 
 func TestFailedStatusOnNamespaceConflict(t *testing.T) {
 	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme", Generation: 1}}
-	s := failedStatus(tenant, namespaceProblem{tenancyv1alpha1.ReasonNamespaceConflict, "taken"})
+	s := failedStatus(tenant, problem{tenancyv1alpha1.ReasonNamespaceConflict, "taken"})
 	c := meta.FindStatusCondition(s.Conditions, tenancyv1alpha1.ConditionReady)
 	if s.Phase != tenancyv1alpha1.TenantPhaseFailed || c.Reason != tenancyv1alpha1.ReasonNamespaceConflict || c.Message != "taken" {
 		t.Errorf("status = %+v", s)
