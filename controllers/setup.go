@@ -17,16 +17,20 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
 	"crypto/rand"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
@@ -88,5 +92,19 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Rand:                    opts.Rand,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 	}
-	return r.SetupWithManager(mgr)
+	if err := r.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	// The CA exists from the operator's first start (on the leader), so an admin can distribute its ca.crt before
+	// any tenant has a back-end. Failures are retried; reconciles load it on demand anyway.
+	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		_ = wait.PollUntilContextCancel(ctx, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+			if _, err := r.CA.Get(ctx); err != nil {
+				logf.FromContext(ctx).Error(err, "Loading the operator's CA; retrying")
+				return false, nil
+			}
+			return true, nil
+		})
+		return nil
+	}))
 }

@@ -123,6 +123,19 @@ func eventually(ctx context.Context, t *testing.T, what string, cond func(contex
 	}
 }
 
+// TestCAIsCreatedAtStart runs before any Tenant exists: the operator creates its CA when it starts.
+func TestCAIsCreatedAtStart(t *testing.T) {
+	ctx := needCluster(t)
+	secret := &corev1.Secret{}
+	eventually(ctx, t, "CA secret created", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: localcluster.OperatorNamespace, Name: "tenant-operator-ca"}, secret)
+		return err == nil, client.IgnoreNotFound(err)
+	})
+	if secret.Type != corev1.SecretTypeTLS || len(secret.Data[corev1.TLSCertKey]) == 0 || len(secret.Data[corev1.TLSPrivateKeyKey]) == 0 {
+		t.Errorf("CA secret is not a complete kubernetes.io/tls Secret: type %s", secret.Type)
+	}
+}
+
 func TestOperatorHoldsTheLeaderLease(t *testing.T) {
 	ctx := needCluster(t)
 	lease := &coordinationv1.Lease{}
