@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"crypto/rand"
+	"io"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -45,7 +46,7 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// Clock and Rand default to the real ones; tests inject theirs.
 	Clock func() time.Time
-	Rand  interface{ Read([]byte) (int, error) }
+	Rand  io.Reader
 }
 
 // NewScheme returns the scheme holding every type the operator reads or writes.

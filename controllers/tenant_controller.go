@@ -18,7 +18,6 @@ package controllers
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +30,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -146,23 +146,13 @@ func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1
 		return &problem{tenancyv1alpha1.ReasonReservedNamespace,
 			fmt.Sprintf("namespace %s is the operator's own and cannot belong to a tenant", name)}, nil
 	}
-	ns := &corev1.Namespace{}
-	err := r.Get(ctx, client.ObjectKey{Name: name}, ns)
-	if apierrors.IsNotFound(err) {
-		// The cache holds only the operator's namespaces: ask the apiserver about the others.
-		err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns)
-	}
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
+	// current sees namespaces the operator did not create too: the cache holds only the operator's.
+	ns, err := r.current(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	if err != nil || ns == nil || isManagedBy(ns, t.Name) {
 		return nil, err
 	}
-	if isManagedBy(ns, t.Name) {
-		return nil, nil
-	}
 	owner := "it was not created by tenant-operator"
-	if other := ns.Labels[LabelTenant]; ns.Labels[LabelManagedBy] == ManagedByValue && other != "" {
+	if other := ns.GetLabels()[LabelTenant]; ns.GetLabels()[LabelManagedBy] == ManagedByValue && other != "" {
 		owner = "it belongs to Tenant " + other
 	}
 	return &problem{tenancyv1alpha1.ReasonNamespaceConflict,
@@ -460,12 +450,6 @@ func requeueFor(at, now time.Time) ctrl.Result {
 
 // SetupWithManager registers the reconciler: Tenants, and every kind it manages, mapped back to their Tenant by label.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.Clock == nil {
-		r.Clock = time.Now
-	}
-	if r.Rand == nil {
-		r.Rand = rand.Reader
-	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{},
 			predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, deletionPredicate()))).

@@ -223,9 +223,7 @@ func TestExtras(t *testing.T) {
 	skipShort(t)
 	owner := as(t, alphaOwner)
 	clientset := func(p person) *kubernetes.Clientset {
-		cfg := rest.CopyConfig(cluster.Config)
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: p.name, Groups: append([]string{"system:authenticated"}, p.groups...)}
-		cs, err := kubernetes.NewForConfig(cfg)
+		cs, err := kubernetes.NewForConfig(impersonating(p))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -182,9 +182,7 @@ func createTenants(ctx context.Context) error {
 // waitForGuardrails waits until the apiserver enforces the guardrail policies (they take effect moments after they
 // are created), probing with dry runs that create nothing, so that no attempt can slip through that window.
 func waitForGuardrails(ctx context.Context) error {
-	cfg := rest.CopyConfig(cluster.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: alphaOwner.name, Groups: alphaOwner.groups}
-	owner, err := client.New(cfg, client.Options{})
+	owner, err := client.New(impersonating(alphaOwner), client.Options{})
 	if err != nil {
 		return err
 	}
@@ -203,12 +201,17 @@ func waitForGuardrails(ctx context.Context) error {
 	})
 }
 
+// impersonating is the cluster admin's configuration acting as p, authenticated as the cluster's SSO would report p.
+func impersonating(p person) *rest.Config {
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: p.name, Groups: append([]string{"system:authenticated"}, p.groups...)}
+	return cfg
+}
+
 // as returns a client acting as p through impersonation by the cluster admin.
 func as(t *testing.T, p person) client.Client {
 	t.Helper()
-	cfg := rest.CopyConfig(cluster.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: p.name, Groups: append([]string{"system:authenticated"}, p.groups...)}
-	c, err := client.New(cfg, client.Options{Scheme: suiteScheme()})
+	c, err := client.New(impersonating(p), client.Options{Scheme: suiteScheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
