@@ -39,7 +39,7 @@ export KUBEBUILDER_ASSETS := $(BIN)/envtest
 
 CHART := charts/tenant-operator
 # Paths holding generated files: `make verify` fails when regenerating changes any of them.
-GENERATED := ':(glob)api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/templates/manager-role.yaml $(CHART)/templates/tenant-roles.yaml \
+GENERATED := ':(glob)api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml $(CHART)/templates/crds.yaml $(CHART)/templates/manager-role.yaml $(CHART)/templates/tenant-roles.yaml \
 	$(CHART)/templates/guardrails.yaml $(CHART)/templates/image-pull-policy.yaml
 
 ##@ General
@@ -62,10 +62,9 @@ run: manifests generate ## Run the operator against the cluster of the current k
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD and the operator's RBAC role from markers, and copy the CRDs into the chart.
+manifests: $(CONTROLLER_GEN) ## Generate the CRD and the operator's RBAC role from markers, and the chart's copies of them.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
-	rm -rf $(CHART)/crds && mkdir -p $(CHART)/crds && cp config/crd/bases/*.yaml $(CHART)/crds/
 	hack/gen-chart.sh
 
 .PHONY: generate
@@ -104,8 +103,8 @@ vulncheck: ## Check the code and its dependencies for known vulnerabilities (dat
 ##@ Test
 
 .PHONY: test
-test: vet $(MANAGER) control-plane ## Run every test tier: unit, envtest integration (with kube-controller-manager) and e2e.
-	MANAGER_BINARY=$(MANAGER) SECURITY_REPORT=$(BIN)/escape-report.md $(GO) test $(GO_TEST_FLAGS) ./...
+test: vet $(MANAGER) control-plane $(HELM) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD) and security.
+	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) SECURITY_REPORT=$(BIN)/escape-report.md $(GO) test $(GO_TEST_FLAGS) ./...
 	@cat $(BIN)/escape-report.md
 
 .PHONY: test-unit
@@ -120,6 +119,10 @@ test-integration: control-plane ## Run the envtest suites (controllers, local co
 test-security: $(MANAGER) control-plane ## Run the tenant-escape suite (guardrails, MTB checks) and print its table.
 	MANAGER_BINARY=$(MANAGER) SECURITY_REPORT=$(BIN)/escape-report.md $(GO) test $(GO_TEST_FLAGS) ./test/security/...
 	@cat $(BIN)/escape-report.md
+
+.PHONY: test-install
+test-install: $(MANAGER) control-plane $(HELM) ## Run the install tests: chart lint/template/install/upgrade, kustomize install, GitOps, Argo CD health check.
+	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) $(GO) test $(GO_TEST_FLAGS) ./test/install/... ./test/argocd/...
 
 .PHONY: test-e2e
 test-e2e: $(MANAGER) control-plane ## Run the e2e tests: the manager binary against a local control plane.

@@ -29,8 +29,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -169,6 +171,33 @@ func TestEveryObjectIsLabelled(t *testing.T) {
 		for _, o := range render(t, tenant, nil, t0).objects {
 			if !isManagedBy(o.obj, tenant.Name) {
 				t.Errorf("%s %s lacks the managed-by and tenant labels: %v", kindOf(o.obj), o.obj.GetName(), o.obj.GetLabels())
+			}
+		}
+	}
+}
+
+// TestGitOpsMarksStayOnTheTenant: Argo CD tracks what it applied by an annotation or app.kubernetes.io/instance;
+// generated objects carrying either would be shown as out of sync, or pruned, by the Application of the Tenant.
+func TestGitOpsMarksStayOnTheTenant(t *testing.T) {
+	for _, tenant := range loadSamples(t) {
+		tenant.Labels = map[string]string{"app.kubernetes.io/instance": "platform", "team": "a"}
+		tenant.Annotations = map[string]string{"argocd.argoproj.io/tracking-id": "platform:tenancy.tenant-operator.dev/Tenant:/" + tenant.Name}
+		for _, o := range render(t, tenant, nil, t0).objects {
+			metas := []metav1.Object{o.obj}
+			if d, ok := o.obj.(*appsv1.Deployment); ok {
+				metas = append(metas, &d.Spec.Template)
+			}
+			for _, m := range metas {
+				for k := range tenant.Labels {
+					if _, ok := m.GetLabels()[k]; ok {
+						t.Errorf("%s %s carries the Tenant's label %s", kindOf(o.obj), o.obj.GetName(), k)
+					}
+				}
+				for k := range tenant.Annotations {
+					if _, ok := m.GetAnnotations()[k]; ok {
+						t.Errorf("%s %s carries the Tenant's annotation %s", kindOf(o.obj), o.obj.GetName(), k)
+					}
+				}
 			}
 		}
 	}

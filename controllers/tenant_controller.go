@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -102,7 +104,9 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 			return ctrl.Result{}, err
 		}
 		r.event(t, corev1.EventTypeWarning, problem.reason, "Claim", problem.message)
-		return ctrl.Result{}, r.writeStatus(ctx, t, failedStatus(t, *problem))
+		status := failedStatus(t, *problem)
+		r.recordMetrics(t, status, observedState{})
+		return ctrl.Result{}, r.writeStatus(ctx, t, status)
 	}
 	observed, err := r.observe(ctx, t)
 	if err != nil {
@@ -187,6 +191,7 @@ func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tena
 	// An area the operator has already brought to its desired state, for this very spec, should not see its objects
 	// change: when they do, someone changed or deleted them, and this pass corrects drift.
 	specObserved := t.Status.ObservedGeneration == t.Generation
+	var created, updated []string
 	for _, d := range desired.objects {
 		steady := specObserved && meta.IsStatusConditionTrue(t.Status.Conditions, string(d.area))
 		kind := kindOf(d.obj)
@@ -215,12 +220,43 @@ func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tena
 		case current == nil && steady:
 			r.driftCorrected(ctx, t, kind, d.obj, "recreated")
 		case current == nil:
+			created = append(created, kind)
 			log.V(1).Info("Created object", "kind", kind, "name", d.obj.GetName())
-		case steady && applied.GetResourceVersion() != current.GetResourceVersion():
+		case applied.GetResourceVersion() == current.GetResourceVersion():
+			// Already as desired: nothing happened, nothing to report.
+		case steady:
 			r.driftCorrected(ctx, t, kind, d.obj, "restored")
+		default:
+			updated = append(updated, kind)
+			log.V(1).Info("Updated object", "kind", kind, "name", d.obj.GetName())
 		}
 	}
+	// One Event per pass and kind of change, not one per object: a new tenant creates a dozen objects at once.
+	if len(created) > 0 {
+		r.event(t, corev1.EventTypeNormal, "Created", "Apply", "Created "+countKinds(created))
+	}
+	if len(updated) > 0 {
+		r.event(t, corev1.EventTypeNormal, "Updated", "Apply", "Updated "+countKinds(updated))
+	}
 	return results
+}
+
+// countKinds describes a list of object kinds by count, in a stable order: "3 NetworkPolicy, 1 Secret".
+func countKinds(kinds []string) string {
+	counts := map[string]int{}
+	for _, k := range kinds {
+		counts[k]++
+	}
+	names := make([]string, 0, len(counts))
+	for k := range counts {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (r *TenantReconciler) driftCorrected(ctx context.Context, t *tenancyv1alpha1.Tenant, kind string, obj client.Object, how string) {

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -318,6 +319,11 @@ func TestNamespaceConflict(t *testing.T) {
 	if tenant.Status.Phase != tenancyv1alpha1.TenantPhaseFailed {
 		t.Errorf("phase = %s, want Failed", tenant.Status.Phase)
 	}
+	// The TenantNotReady and TenantReconcileErrors alerts see it.
+	if testutil.ToFloat64(tenantPhase.WithLabelValues("squatter", string(tenancyv1alpha1.TenantPhaseFailed))) != 1 ||
+		testutil.ToFloat64(reconcileErrors.WithLabelValues(tenancyv1alpha1.ReasonNamespaceConflict)) == 0 {
+		t.Error("the failed tenant is missing from tenant_operator_tenant_phase or tenant_operator_reconcile_errors_total")
+	}
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil || len(foreign.Labels) != 2 || foreign.Labels[LabelManagedBy] != "" {
 		t.Errorf("the foreign namespace was modified: %v %v", foreign.Labels, err)
 	}
@@ -554,4 +560,72 @@ func TestCELValidation(t *testing.T) {
 			}
 		}
 	})
+}
+
+// eventsAbout counts the Events regarding a tenant by reason, series included.
+func eventsAbout(ctx context.Context, t *testing.T, tenant *tenancyv1alpha1.Tenant) map[string]int32 {
+	t.Helper()
+	var evs eventsv1.EventList
+	if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int32{}
+	for _, e := range evs.Items {
+		if e.Regarding.Kind == "Tenant" && e.Regarding.UID == tenant.UID {
+			n := int32(1)
+			if e.Series != nil {
+				n = e.Series.Count
+			}
+			counts[e.Reason] += n
+		}
+	}
+	return counts
+}
+
+// TestEventsOnlyForRealChanges: creating a tenant is reported once; a reconcile that changes nothing reports nothing;
+// a repaired object reports exactly that.
+func TestEventsOnlyForRealChanges(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("events")
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	var created int32
+	eventually(ctx, t, "a Created event", func(ctx context.Context) (bool, error) {
+		created = eventsAbout(ctx, t, tenant)["Created"]
+		return created > 0, nil
+	})
+	before := eventsAbout(ctx, t, tenant)
+	// A metadata change reconciles the tenant without changing anything the operator manages.
+	patch := client.MergeFrom(tenant.DeepCopy())
+	tenant.Annotations = map[string]string{"example.com/touched": "yes"}
+	if err := k8s.Patch(ctx, tenant, patch); err != nil {
+		t.Fatal(err)
+	}
+	// Then a real change, whose Event marks that the reconcile of the annotation is over.
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "events", Name: PolicyDefaultDeny}}
+	if err := k8s.Delete(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "a DriftCorrected event", func(ctx context.Context) (bool, error) {
+		return eventsAbout(ctx, t, tenant)["DriftCorrected"] > before["DriftCorrected"], nil
+	})
+	after := eventsAbout(ctx, t, tenant)
+	before["DriftCorrected"]++
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("events changed beyond the one drift correction: before %v, after %v", before, after)
+	}
+}
+
+func TestCountKinds(t *testing.T) {
+	for _, tc := range []struct {
+		kinds []string
+		want  string
+	}{
+		{[]string{"Secret"}, "1 Secret"},
+		{[]string{"Secret", "NetworkPolicy", "Namespace", "NetworkPolicy"}, "1 Namespace, 2 NetworkPolicy, 1 Secret"},
+	} {
+		if got := countKinds(tc.kinds); got != tc.want {
+			t.Errorf("countKinds(%v) = %q, want %q", tc.kinds, got, tc.want)
+		}
+	}
 }

@@ -402,6 +402,13 @@ func assetsDir(dir string) (string, error) {
 	return dir, nil
 }
 
+// Kubectl returns the path of the kubectl built with the control plane, for commands that need no cluster
+// (kubectl kustomize).
+func Kubectl() (string, error) {
+	dir, err := assetsDir("")
+	return filepath.Join(dir, "kubectl"), err
+}
+
 // RepoRoot returns the root of the tenant-operator checkout the caller runs in, found by walking up from the
 // working directory to the project's go.mod.
 func RepoRoot() (string, error) {

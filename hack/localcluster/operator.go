@@ -74,12 +74,17 @@ func (c *Cluster) InstallOperatorManifests(ctx context.Context, kustomizeDir str
 		}
 		kept = append(kept, doc)
 	}
-	if _, err := c.Kubectl(ctx, bytes.Join(kept, []byte("\n---\n")),
-		"apply", "--server-side", "--field-manager=tenant-operator-installer", "-f", "-"); err != nil {
+	return c.ApplyManifests(ctx, bytes.Join(kept, []byte("\n---\n")))
+}
+
+// ApplyManifests applies multi-document YAML server-side, as an installer would, and waits until the CRDs among it
+// are served.
+func (c *Cluster) ApplyManifests(ctx context.Context, manifests []byte) error {
+	if _, err := c.Kubectl(ctx, manifests, "apply", "--server-side", "--field-manager=tenant-operator-installer", "-f", "-"); err != nil {
 		return err
 	}
 	// Tenants can be applied only once their CRD is served.
-	_, err = c.Kubectl(ctx, nil, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+	_, err := c.Kubectl(ctx, nil, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
 	return err
 }
 
@@ -142,6 +147,9 @@ type OperatorOptions struct {
 	Args []string
 	// LogPath receives the operator's output; defaults to operator.log in the cluster's work directory.
 	LogPath string
+	// Namespace and ServiceAccount say whose credentials the operator runs with and where it keeps its lease and
+	// CA; they default to what config/default installs.
+	Namespace, ServiceAccount string
 }
 
 // Operator is the operator's binary running against the cluster.
@@ -157,7 +165,13 @@ type Operator struct {
 // InstallOperatorManifests), so a permission the manifests forgot fails here as it would in a real cluster. It
 // returns once the operator reports ready.
 func (c *Cluster) RunOperator(ctx context.Context, opts OperatorOptions) (*Operator, error) {
-	cfg, err := c.ServiceAccountConfig(ctx, OperatorNamespace, OperatorServiceAccount)
+	if opts.Namespace == "" {
+		opts.Namespace = OperatorNamespace
+	}
+	if opts.ServiceAccount == "" {
+		opts.ServiceAccount = OperatorServiceAccount
+	}
+	cfg, err := c.ServiceAccountConfig(ctx, opts.Namespace, opts.ServiceAccount)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +197,7 @@ func (c *Cluster) RunOperator(ctx context.Context, opts OperatorOptions) (*Opera
 	}
 	args := append([]string{
 		"--kubeconfig=" + kubeconfig,
-		"--operator-namespace=" + OperatorNamespace,
+		"--operator-namespace=" + opts.Namespace,
 		"--leader-elect",
 		"--metrics-bind-address=127.0.0.1:" + strconv.Itoa(metricsPort),
 		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(probePort),

@@ -1,0 +1,122 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package install
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/hack/localcluster"
+)
+
+// TestHelmUpgradeUpgradesTheCRD runs real helm install, upgrade and uninstall: an upgrade brings the CRD's new
+// fields (Helm never upgrades a chart's crds/ directory, so ours are templates), and uninstalling keeps the CRD and
+// with it every Tenant.
+func TestHelmUpgradeUpgradesTheCRD(t *testing.T) {
+	ctx := withTimeout(t, 3*time.Minute)
+	cluster, err := localcluster.Start(ctx, localcluster.Options{WithoutControllerManager: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	k8s, err := client.New(cluster.Config, client.Options{Scheme: scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := func(args ...string) {
+		t.Helper()
+		if out, err := helm(t, append(args, "--namespace", releaseNamespace, "--kubeconfig", cluster.KubeconfigPath)...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	crdHas := func(field string) bool {
+		t.Helper()
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: "tenants.tenancy.tenant-operator.dev"}, crd); err != nil {
+			t.Fatal(err)
+		}
+		_, ok := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties[field]
+		return ok
+	}
+
+	release("install", releaseName, previousChart(t), "--create-namespace")
+	if crdHas("preventDeletion") {
+		t.Fatal("the previous chart's CRD already has spec.preventDeletion")
+	}
+	release("upgrade", releaseName, chartDir)
+	if !crdHas("preventDeletion") {
+		t.Fatal("helm upgrade did not upgrade the CRD: spec.preventDeletion is missing")
+	}
+	if _, err := cluster.Kubectl(ctx, []byte("apiVersion: tenancy.tenant-operator.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: keeper\nspec:\n  preventDeletion: true\n"),
+		"apply", "--server-side", "-f", "-"); err != nil {
+		t.Fatal(err)
+	}
+	release("uninstall", releaseName)
+	if !crdHas("preventDeletion") {
+		t.Fatal("the CRD changed on uninstall")
+	}
+	tenant := &tenancyv1alpha1.Tenant{}
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "keeper"}, tenant); err != nil || !tenant.Spec.PreventDeletion {
+		t.Errorf("the Tenant did not survive helm uninstall intact: %v %+v", err, tenant.Spec)
+	}
+}
+
+// previousChart is a copy of the chart as an earlier release would have it: its CRD without spec.preventDeletion.
+func previousChart(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tenant-operator")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, chartDir))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "templates", "crds.yaml")
+	crds, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	dropIndent := -1
+	for _, line := range strings.Split(string(crds), "\n") {
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		if dropIndent >= 0 && indent > dropIndent {
+			continue
+		}
+		dropIndent = -1
+		if strings.TrimSpace(line) == "preventDeletion:" {
+			dropIndent = indent
+			continue
+		}
+		kept = append(kept, line)
+	}
+	if len(kept) == len(strings.Split(string(crds), "\n")) {
+		t.Fatal("spec.preventDeletion not found in the chart's CRD")
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
