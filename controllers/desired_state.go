@@ -72,17 +72,14 @@ func computeDesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed observe
 			d.objects = append(d.objects, desiredObject{area: a, obj: o})
 		}
 	}
+	// The order is the order of creation in a new namespace. Quota and limits come first: they bind every pod
+	// created after them. Access comes last: until the tenant's people are bound, no one but the operator (and
+	// cluster admins) can create anything in the new namespace, so nothing there can collide with what it creates.
 	add(areaNamespace, desiredNamespace(t))
+	add(areaQuota, desiredQuota(t, cfg), desiredLimitRange(t, cfg))
 	for _, np := range desiredNetworkPolicies(t, cfg) {
 		add(areaNetwork, np)
 	}
-	for _, rb := range desiredRoleBindings(t) {
-		add(areaAccess, rb)
-	}
-	if role, binding := desiredOwnerAccess(t); role != nil {
-		add(areaAccess, role, binding)
-	}
-	add(areaQuota, desiredQuota(t, cfg), desiredLimitRange(t, cfg))
 
 	var generated []*corev1.Secret
 	addSecret := func(s *corev1.Secret, rotated bool, due time.Time) {
@@ -128,6 +125,12 @@ func computeDesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed observe
 		if pdb != nil {
 			add(areaBackend, pdb)
 		}
+	}
+	for _, rb := range desiredRoleBindings(t) {
+		add(areaAccess, rb)
+	}
+	if role, binding := desiredOwnerAccess(t); role != nil {
+		add(areaAccess, role, binding)
 	}
 	return d, nil
 }

@@ -19,6 +19,8 @@ package controllers
 import (
 	"fmt"
 	"reflect"
+	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -111,4 +113,55 @@ func (r *TenantReconciler) event(t *tenancyv1alpha1.Tenant, eventType, reason, a
 	if r.Recorder != nil {
 		r.Recorder.Eventf(t, nil, eventType, reason, action, "%s", message)
 	}
+}
+
+// objectKey names an object by kind, namespace and name.
+func objectKey(obj client.Object) string {
+	return kindOf(obj) + "/" + obj.GetNamespace() + "/" + obj.GetName()
+}
+
+// completelyCached reports whether the cache holds every object of obj's kind, not only the operator's: then an
+// object missing from the cache does not exist.
+func completelyCached(obj client.Object) bool {
+	switch obj.(type) {
+	case *corev1.Namespace, *rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding:
+		return true
+	}
+	return false
+}
+
+// expectations remembers the objects the operator created that the cache has not shown yet (the pattern of
+// kube-controller-manager's controllers), so that the next pass neither reads them from the apiserver nor applies
+// them again. An object still missing after expectationTimeout was deleted, and is created again.
+type expectations struct {
+	mu    sync.Mutex
+	since map[string]time.Time
+}
+
+const expectationTimeout = 10 * time.Second
+
+func (e *expectations) created(key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.since == nil {
+		e.since = map[string]time.Time{}
+	}
+	e.since[key] = time.Now()
+}
+
+func (e *expectations) observed(key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.since, key)
+}
+
+func (e *expectations) pending(key string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	at, ok := e.since[key]
+	if ok && time.Since(at) > expectationTimeout {
+		delete(e.since, key)
+		return false
+	}
+	return ok
 }

@@ -58,12 +58,17 @@ func NewScheme() *runtime.Scheme {
 }
 
 // CacheOptions makes the manager cache only what the operator manages: every managed kind is watched through a
-// label selector, and managed fields are dropped, so memory grows with the tenants, not with the cluster.
+// label selector, and managed fields are dropped, so memory grows with the tenants, not with the cluster. Three
+// kinds are cached whole, as clusters hold few of them besides the tenants' own: namespaces, cluster roles and
+// cluster role bindings. The operator then knows without asking the apiserver that a name it is about to claim is
+// free.
 func CacheOptions() cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedByValue})
 	byObject := map[client.Object]cache.ByObject{}
 	for _, obj := range managedKinds() {
-		byObject[obj] = cache.ByObject{Label: managed}
+		if !completelyCached(obj) {
+			byObject[obj] = cache.ByObject{Label: managed}
+		}
 	}
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 }

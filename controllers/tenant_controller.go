@@ -32,7 +32,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -64,7 +63,16 @@ type TenantReconciler struct {
 	Rand  io.Reader
 
 	MaxConcurrentReconciles int
+
+	expectations expectations
 }
+
+// Waits of the reconciler: for the cache to show an object just created, and for the quota controller to take up a
+// ResourceQuota just created.
+const (
+	cacheLagRequeue = time.Second
+	quotaGrace      = 5 * time.Second
+)
 
 // +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants/status,verbs=get;update;patch
@@ -130,30 +138,44 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 		results: results, backend: backend, quotaEnforced: quotaEnforced, secrets: desired.secretTimes,
 	})
 	r.recordMetrics(t, status, observed)
-	if err := r.writeStatus(ctx, t, status); err != nil {
-		return ctrl.Result{}, err
-	}
 	if err := errors.Join(results.err(), pruneErr); err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, t, status))
 	}
-	return requeueFor(desired.requeueAt, r.Clock()), nil
+	result := requeueFor(desired.requeueAt, r.Clock())
+	if results.requeueSoon {
+		result = sooner(result, cacheLagRequeue)
+	}
+	if results.quotaCreated && len(results.failures) == 0 && !quotaEnforced {
+		// The quota controller takes up a new ResourceQuota within moments, and its update brings the next pass.
+		// Reporting QuotaPending in between would cost every new tenant one more status write for a state nobody
+		// acts on; should the quota controller be slow, the requeue reports it.
+		return sooner(result, quotaGrace), nil
+	}
+	return result, r.writeStatus(ctx, t, status)
+}
+
+func sooner(r ctrl.Result, after time.Duration) ctrl.Result {
+	if r.RequeueAfter == 0 || after < r.RequeueAfter {
+		r.RequeueAfter = after
+	}
+	return r
 }
 
 // problem is why a tenant, or one area of it, cannot be provisioned: a reason (an API constant) and a message.
 type problem struct{ reason, message string }
 
 // checkNamespaceClaim refuses the operator's own namespace, and any namespace that exists and is not this tenant's.
-// Nothing in such a namespace is ever touched.
+// Nothing in such a namespace is ever touched. Every namespace is in the cache (see CacheOptions), so this costs no
+// request.
 func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1alpha1.Tenant) (*problem, error) {
 	name := tenantNamespace(t)
 	if name == r.Config.OperatorNamespace {
 		return &problem{tenancyv1alpha1.ReasonReservedNamespace,
 			fmt.Sprintf("namespace %s is the operator's own and cannot belong to a tenant", name)}, nil
 	}
-	// current sees namespaces the operator did not create too: the cache holds only the operator's.
-	ns, err := r.current(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
-	if err != nil || ns == nil || isManagedBy(ns, t.Name) {
-		return nil, err
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil || isManagedBy(ns, t.Name) {
+		return nil, client.IgnoreNotFound(err)
 	}
 	owner := "it was not created by tenant-operator"
 	if other := ns.GetLabels()[LabelTenant]; ns.GetLabels()[LabelManagedBy] == ManagedByValue && other != "" {
@@ -183,49 +205,55 @@ func (r *TenantReconciler) observe(ctx context.Context, t *tenancyv1alpha1.Tenan
 	return observed, nil
 }
 
-// applyAll applies every desired object, after checking it is not someone else's. It carries on past a failure so
-// that one bad object does not hold back the others; the results say what happened to each area.
+// applyAll applies every desired object that is not already as desired, after checking it is not someone else's.
+// It carries on past a failure so that one bad object does not hold back the others; the results say what happened
+// to each area.
 func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tenant, desired *desiredState) applyResults {
 	log := logf.FromContext(ctx)
 	results := applyResults{}
 	// An area the operator has already brought to its desired state, for this very spec, should not see its objects
 	// change: when they do, someone changed or deleted them, and this pass corrects drift.
 	specObserved := t.Status.ObservedGeneration == t.Generation
+	// In a namespace this pass created, nothing but what the operator creates can exist yet (access is granted
+	// last), so objects missing from the cache need no second look at the apiserver.
+	namespaceCreated := false
 	var created, updated []string
 	for _, d := range desired.objects {
-		steady := specObserved && meta.IsStatusConditionTrue(t.Status.Conditions, string(d.area))
 		kind := kindOf(d.obj)
-		current, err := r.current(ctx, d.obj)
-		if err != nil {
-			results.fail(d.area, tenancyv1alpha1.ReasonApplyFailed, fmt.Sprintf("reading %s %s: %v", kind, d.obj.GetName(), err), err)
+		c, err := r.applyOne(ctx, t, d, namespaceCreated)
+		switch {
+		case err != nil:
+			results.fail(d.area, tenancyv1alpha1.ReasonApplyFailed, fmt.Sprintf("applying %s %s: %v", kind, d.obj.GetName(), apierrors.ReasonForError(err)), err)
 			continue
-		}
-		if current != nil && !isManagedBy(current, t.Name) {
+		case c == changePending:
+			results.requeueSoon = true
+			continue
+		case c == changeConflict:
 			msg := fmt.Sprintf("%s %s/%s exists and was not created by tenant-operator for this tenant; it was left untouched",
 				kind, d.obj.GetNamespace(), d.obj.GetName())
 			results.fail(d.area, tenancyv1alpha1.ReasonObjectConflict, msg, nil)
 			r.event(t, corev1.EventTypeWarning, tenancyv1alpha1.ReasonObjectConflict, "Apply", msg)
 			continue
 		}
-		applied, err := apply(ctx, r.Client, d.obj)
-		if err != nil {
-			results.fail(d.area, tenancyv1alpha1.ReasonApplyFailed, fmt.Sprintf("applying %s %s: %v", kind, d.obj.GetName(), apierrors.ReasonForError(err)), err)
-			continue
+		steady := specObserved && meta.IsStatusConditionTrue(t.Status.Conditions, string(d.area))
+		switch {
+		case c == changeCreated && kind == "Namespace":
+			namespaceCreated = true
+		case c == changeCreated && kind == "ResourceQuota":
+			results.quotaCreated = true
 		}
 		switch {
-		case d.rotated && current != nil:
+		case c == changeNone:
+		case c == changeRotated:
 			secretRotations.WithLabelValues(d.obj.GetName()).Inc()
 			r.event(t, corev1.EventTypeNormal, "SecretRotated", "Rotate", fmt.Sprintf("Rotated Secret %s/%s", d.obj.GetNamespace(), d.obj.GetName()))
 			log.Info("Rotated secret", "secret", d.obj.GetName())
-		case current == nil && steady:
-			r.driftCorrected(ctx, t, kind, d.obj, "recreated")
-		case current == nil:
+		case steady:
+			how := map[change]string{changeCreated: "recreated", changeUpdated: "restored"}[c]
+			r.driftCorrected(ctx, t, kind, d.obj, how)
+		case c == changeCreated:
 			created = append(created, kind)
 			log.V(1).Info("Created object", "kind", kind, "name", d.obj.GetName())
-		case applied.GetResourceVersion() == current.GetResourceVersion():
-			// Already as desired: nothing happened, nothing to report.
-		case steady:
-			r.driftCorrected(ctx, t, kind, d.obj, "restored")
 		default:
 			updated = append(updated, kind)
 			log.V(1).Info("Updated object", "kind", kind, "name", d.obj.GetName())
@@ -239,6 +267,55 @@ func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tena
 		r.event(t, corev1.EventTypeNormal, "Updated", "Apply", "Updated "+countKinds(updated))
 	}
 	return results
+}
+
+// change is what applying one desired object did.
+type change int
+
+const (
+	changeNone     change = iota // already as desired, or the apply changed nothing
+	changeCreated                // it did not exist
+	changeUpdated                // it differed, and now is as desired
+	changeRotated                // a generated secret got new values
+	changePending                // created moments ago, not in the cache yet: left for the next pass
+	changeConflict               // someone else's object holds the name: left untouched
+)
+
+// applyOne brings one desired object to its desired state, sending nothing when it already is.
+func (r *TenantReconciler) applyOne(ctx context.Context, t *tenancyv1alpha1.Tenant, d desiredObject, inNewNamespace bool) (change, error) {
+	want, err := toApplyConfiguration(d.obj, r.Scheme())
+	if err != nil {
+		return changeNone, err
+	}
+	current, pending, err := r.current(ctx, d.obj, inNewNamespace)
+	switch {
+	case err != nil:
+		return changeNone, err
+	case pending:
+		return changePending, nil
+	case current == nil:
+		if err := apply(ctx, r.Client, want); err != nil {
+			return changeNone, err
+		}
+		r.expectations.created(objectKey(d.obj))
+		return changeCreated, nil
+	case !isManagedBy(current, t.Name):
+		return changeConflict, nil
+	}
+	if same, err := upToDate(current, want); err != nil || same {
+		return changeNone, err
+	}
+	if err := apply(ctx, r.Client, want); err != nil {
+		return changeNone, err
+	}
+	switch {
+	case d.rotated:
+		return changeRotated, nil
+	case want.GetResourceVersion() == current.GetResourceVersion():
+		// The apply changed nothing after all (a value the apiserver normalises).
+		return changeNone, nil
+	}
+	return changeUpdated, nil
 }
 
 // countKinds describes a list of object kinds by count, in a stable order: "3 NetworkPolicy, 1 Secret".
@@ -266,22 +343,33 @@ func (r *TenantReconciler) driftCorrected(ctx context.Context, t *tenancyv1alpha
 	logf.FromContext(ctx).Info("Corrected drift", "kind", kind, "name", obj.GetName(), "namespace", obj.GetNamespace(), "how", how)
 }
 
-// current reads the stored version of a desired object: from the cache when the operator manages it, otherwise
-// from the apiserver, so that an object someone else created under the same name is seen and left alone.
-func (r *TenantReconciler) current(ctx context.Context, desired client.Object) (client.Object, error) {
-	obj, err := newObjectLike(desired)
+// current reads the stored version of a desired object from the cache. The cache holds every namespace, cluster
+// role and cluster role binding, but only the operator's objects of other kinds: one of those missing from the cache
+// is read from the apiserver, so that an object someone else created under the same name is seen and left alone,
+// unless it lives in a namespace this pass created. pending says the operator created the object moments ago and
+// the cache has not caught up.
+func (r *TenantReconciler) current(ctx context.Context, desired client.Object, inNewNamespace bool) (obj client.Object, pending bool, err error) {
+	obj, err = newObjectLike(desired)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	key := client.ObjectKeyFromObject(desired)
 	err = r.Get(ctx, key, obj)
-	if apierrors.IsNotFound(err) {
-		err = r.APIReader.Get(ctx, key, obj)
+	switch {
+	case err == nil:
+		r.expectations.observed(objectKey(desired))
+		return obj, false, nil
+	case !apierrors.IsNotFound(err):
+		return nil, false, err
+	case r.expectations.pending(objectKey(desired)):
+		return nil, true, nil
+	case completelyCached(desired) || inNewNamespace:
+		return nil, false, nil
 	}
-	if apierrors.IsNotFound(err) {
-		return nil, nil
+	if err := r.APIReader.Get(ctx, key, obj); err != nil {
+		return nil, false, client.IgnoreNotFound(err)
 	}
-	return obj, err
+	return obj, false, nil
 }
 
 // prune deletes the tenant's objects that are no longer desired (a secret removed from the spec, the back-end
@@ -289,7 +377,7 @@ func (r *TenantReconciler) current(ctx context.Context, desired client.Object) (
 func (r *TenantReconciler) prune(ctx context.Context, t *tenancyv1alpha1.Tenant, desired *desiredState) error {
 	keep := map[string]bool{}
 	for _, d := range desired.objects {
-		keep[kindOf(d.obj)+"/"+d.obj.GetNamespace()+"/"+d.obj.GetName()] = true
+		keep[objectKey(d.obj)] = true
 	}
 	var errs []error
 	for _, list := range prunableLists() {
@@ -416,7 +504,7 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 		if err == nil && isManagedBy(d, t.Name) {
 			// Keep the pod template as it runs, so that scaling down rolls nothing.
 			deployment.Spec.Template.Annotations = d.Spec.Template.Annotations
-			if _, err := apply(ctx, r.Client, deployment); err != nil {
+			if err := applyObject(ctx, r.Client, deployment); err != nil {
 				return false, err
 			}
 		} else if client.IgnoreNotFound(err) != nil {
@@ -428,7 +516,7 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 	if t.Spec.DisplayName != "" {
 		retained.Annotations["tenancy.tenant-operator.dev/display-name"] = t.Spec.DisplayName
 	}
-	if _, err := apply(ctx, r.Client, retained); err != nil {
+	if err := applyObject(ctx, r.Client, retained); err != nil {
 		return false, err
 	}
 	r.event(t, corev1.EventTypeNormal, "NamespaceRetained", "Delete",

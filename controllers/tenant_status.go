@@ -39,6 +39,9 @@ var areaOrder = []area{areaNamespace, areaNetwork, areaAccess, areaQuota, areaSe
 type applyResults struct {
 	failures map[area]problem
 	errs     []error
+	// quotaCreated: this pass created the ResourceQuota. requeueSoon: an object created moments ago is not in the
+	// cache yet, so this pass could not check it.
+	quotaCreated, requeueSoon bool
 }
 
 func (r *applyResults) fail(a area, reason, message string, err error) {
