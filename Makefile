@@ -128,6 +128,14 @@ test-install: $(MANAGER) control-plane $(HELM) ## Run the install tests: chart l
 test-e2e: $(MANAGER) control-plane ## Run the e2e tests: the manager binary against a local control plane.
 	MANAGER_BINARY=$(MANAGER) $(GO) test $(GO_TEST_FLAGS) ./test/e2e/...
 
+##@ Benchmark
+
+BENCH_N ?= 200
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(MANAGER) control-plane ## Measure provisioning against the raw apiserver limit, API cost, steady-state writes, memory, drift repair (BENCH_N=200; BENCH_ARGS="-idle=1m ...").
+	$(GO) run ./test/bench -n $(BENCH_N) -manager $(MANAGER) -json $(BIN)/bench.json -markdown $(BIN)/bench.md $(BENCH_ARGS)
+
 ##@ Build
 
 .PHONY: build

@@ -53,6 +53,7 @@ type flags struct {
 	qps                     float64
 	burst                   int
 	maxConcurrentReconciles int
+	pprofAddr               string
 	operator                controllers.Config
 	zap                     zap.Options
 }
@@ -76,6 +77,8 @@ func parseFlags() flags {
 	flag.Float64Var(&f.qps, "kube-api-qps", 50, "Queries per second the operator may send to the Kubernetes API.")
 	flag.IntVar(&f.burst, "kube-api-burst", 100, "Burst of queries the operator may send to the Kubernetes API.")
 	flag.IntVar(&f.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many Tenants are reconciled in parallel.")
+	flag.StringVar(&f.pprofAddr, "pprof-bind-address", "",
+		"The address Go's pprof profiles are served on, unauthenticated: bind it to localhost only. Empty disables it.")
 	f.zap = zap.Options{Development: false}
 	f.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -182,6 +185,7 @@ func run(f flags) error {
 		LeaderElectionID:              "tenant-operator.tenant-operator.dev",
 		LeaderElectionNamespace:       f.operatorNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		PprofBindAddress:              f.pprofAddr,
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)

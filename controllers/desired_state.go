@@ -21,6 +21,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -144,4 +145,23 @@ func earliest(a, b time.Time) time.Time {
 	default:
 		return b
 	}
+}
+
+// RenderNewTenant returns the server-side apply requests the operator sends for a tenant it sees for the first
+// time, in the order it sends them. The benchmark applies them directly to measure the apiserver's own limit.
+func RenderNewTenant(t *tenancyv1alpha1.Tenant, cfg Config, ca *CA, now time.Time, rand io.Reader) ([]*unstructured.Unstructured, error) {
+	d, err := computeDesiredState(t, cfg, observedState{secrets: map[string]*corev1.Secret{}, ca: ca, now: now, rand: rand})
+	if err != nil {
+		return nil, err
+	}
+	scheme := NewScheme()
+	out := make([]*unstructured.Unstructured, 0, len(d.objects))
+	for _, o := range d.objects {
+		u, err := toApplyConfiguration(o.obj, scheme)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }

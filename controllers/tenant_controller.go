@@ -142,8 +142,10 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, t, status))
 	}
 	result := requeueFor(desired.requeueAt, r.Clock())
-	if results.requeueSoon {
-		result = sooner(result, cacheLagRequeue)
+	if results.requeueSoon && len(results.failures) == 0 {
+		// Objects created moments ago are missing from the cache, so a status computed now would describe a state
+		// already gone; their arrival in the cache brings the next pass.
+		return sooner(result, cacheLagRequeue), nil
 	}
 	if results.quotaCreated && len(results.failures) == 0 && !quotaEnforced {
 		// The quota controller takes up a new ResourceQuota within moments, and its update brings the next pass.

@@ -1,0 +1,158 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// report holds every figure; it is printed as markdown and written as JSON.
+type report struct {
+	Date    string `json:"date"`
+	Machine string `json:"machine"`
+	Go      string `json:"go"`
+	Tenants int    `json:"tenants"`
+	Client  struct {
+		QPS                     float64 `json:"qps"`
+		Burst                   int     `json:"burst"`
+		MaxConcurrentReconciles int     `json:"maxConcurrentReconciles"`
+	} `json:"client"`
+	Raw struct {
+		Seconds          float64 `json:"seconds"`
+		Objects          int     `json:"objects"`
+		ObjectsPerTenant float64 `json:"objectsPerTenant"`
+	} `json:"raw"`
+	Provisioning struct {
+		Seconds    float64 `json:"seconds"`
+		RatioToRaw float64 `json:"ratioToRaw"`
+	} `json:"provisioning"`
+	API struct {
+		PerTenant        float64        `json:"requestsPerTenant"`
+		ObjectsPerTenant float64        `json:"objectsPerTenant"`
+		Fixed            int            `json:"fixedRequests"`
+		ByVerb           map[string]int `json:"byVerb"`
+	} `json:"api"`
+	Restart struct {
+		Seconds   float64        `json:"seconds"`
+		Objects   int            `json:"objects"`
+		Rewritten int            `json:"rewritten"`
+		Writes    int            `json:"writes"`
+		ByVerb    map[string]int `json:"byVerb"`
+	} `json:"restart"`
+	Idle struct {
+		Seconds   float64        `json:"seconds"`
+		Writes    int            `json:"writes"`
+		Rewritten int            `json:"rewritten"`
+		ByVerb    map[string]int `json:"byVerb"`
+	} `json:"idle"`
+	Memory struct {
+		RSSQuarterMiB       float64 `json:"rssAtQuarterMiB"`
+		RSSMiB              float64 `json:"rssMiB"`
+		HeapMiB             float64 `json:"heapMiB"`
+		RSSAfterRestartMiB  float64 `json:"rssAfterRestartMiB"`
+		HeapAfterRestartMiB float64 `json:"heapAfterRestartMiB"`
+		PeakRSSMiB          float64 `json:"peakRSSMiB"`
+	} `json:"memory"`
+	Drift struct {
+		Tenants    int            `json:"tenants"`
+		Seconds    float64        `json:"seconds"`
+		Reconciles int            `json:"reconciles"`
+		Requests   float64        `json:"requests"`
+		ByVerb     map[string]int `json:"byVerb"`
+	} `json:"drift"`
+}
+
+func newReport(o options) *report {
+	r := &report{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Go: runtime.Version(), Tenants: o.n}
+	r.Client.QPS, r.Client.Burst, r.Client.MaxConcurrentReconciles = o.qps, o.burst, o.workers
+	return r
+}
+
+// machine describes the CPU and memory the figures come from.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.0f GiB", float64(kb)/(1<<20))
+		}
+	}
+	return fmt.Sprintf("%d cores (%s)%s, %s/%s", runtime.NumCPU(), model, mem, runtime.GOOS, runtime.GOARCH)
+}
+
+func status(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+func verbs(m map[string]int) string {
+	parts := make([]string, 0, len(m))
+	for _, v := range sortedVerbs(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", v, m[v]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### tenant-operator benchmark, N=%d\n\n", r.Tenants)
+	fmt.Fprintf(&b, "%s; %s; %s. Operator and raw client: QPS %g, burst %d, %d workers.\n", r.Date, r.Machine, r.Go,
+		r.Client.QPS, r.Client.Burst, r.Client.MaxConcurrentReconciles)
+	fmt.Fprintf(&b, "Each tenant: owners, a quota, two generated secrets, a back-end with 2 replicas, one allowed tenant: %.0f objects.\n",
+		r.Raw.ObjectsPerTenant)
+	b.WriteString("Back-end availability is excluded: no node runs pods here, so \"provisioned\" means every condition True but BackendReady.\n\n")
+	b.WriteString("| measure | value | target | |\n| --- | --- | --- | --- |\n")
+	row := func(measure, value, target, state string) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", measure, value, target, state)
+	}
+	row("raw limit: the same objects applied directly", fmt.Sprintf("%.1f s (%d objects)", r.Raw.Seconds, r.Raw.Objects), "", "")
+	row("provisioning: N tenants created to all provisioned", fmt.Sprintf("%.1f s", r.Provisioning.Seconds), "", "")
+	row("provisioning / raw", fmt.Sprintf("%.2f", r.Provisioning.RatioToRaw), "<= 1.3 (at N=500)", status(r.Provisioning.RatioToRaw <= 1.3))
+	row("API requests per tenant (reads and writes of its objects and status)", fmt.Sprintf("%.2f", r.API.PerTenant),
+		fmt.Sprintf("<= objects + 3 = %.0f", r.API.ObjectsPerTenant+3), status(r.API.PerTenant <= r.API.ObjectsPerTenant+3))
+	row("  fixed requests (informers' list/watch, leader election, metrics scrape auth)", fmt.Sprintf("%d", r.API.Fixed), "", "")
+	row("  by verb", verbs(r.API.ByVerb), "", "")
+	row("restart: managed objects and Tenants rewritten", fmt.Sprintf("%d of %d (%d writes, %.1f s to re-reconcile all)",
+		r.Restart.Rewritten, r.Restart.Objects, r.Restart.Writes, r.Restart.Seconds), "0 (at N=1000)", status(r.Restart.Rewritten == 0))
+	row(fmt.Sprintf("idle %s: writes (leader election and metrics auth apart)", time.Duration(r.Idle.Seconds*float64(time.Second))),
+		fmt.Sprintf("%d (%d objects rewritten; %s)", r.Idle.Writes, r.Idle.Rewritten, verbs(r.Idle.ByVerb)), "0", status(r.Idle.Writes == 0 && r.Idle.Rewritten == 0))
+	row("memory: RSS at N/4 → N provisioned", fmt.Sprintf("%.0f → %.0f MiB (Go heap %.0f MiB)", r.Memory.RSSQuarterMiB, r.Memory.RSSMiB, r.Memory.HeapMiB), "", "")
+	row("memory: RSS after restart with N tenants", fmt.Sprintf("%.0f MiB (Go heap %.0f MiB)", r.Memory.RSSAfterRestartMiB, r.Memory.HeapAfterRestartMiB), "", "")
+	row("memory: peak RSS", fmt.Sprintf("%.0f MiB", r.Memory.PeakRSSMiB), "<= 80 MiB (at N=1000)", status(r.Memory.PeakRSSMiB <= 80))
+	row(fmt.Sprintf("drift: default-deny deleted in %d tenants at once", r.Drift.Tenants),
+		fmt.Sprintf("restored in %.1f s, %d reconciles, %.0f requests (%s)", r.Drift.Seconds, r.Drift.Reconciles, r.Drift.Requests, verbs(r.Drift.ByVerb)), "", "")
+	b.WriteString("\n")
+	return b.String()
+}
