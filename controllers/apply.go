@@ -22,9 +22,22 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
+	"sort"
+	"strconv"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -45,87 +58,7 @@ func toApplyConfiguration(obj client.Object, scheme *runtime.Scheme) (*unstructu
 	pruneNulls(content)
 	u := &unstructured.Unstructured{Object: content}
 	u.SetGroupVersionKind(gvk)
-	// The hash of everything the operator sets travels with the object: a stored object whose hash differs was
-	// applied from another desired state, even when a field the operator no longer sets is all that changed.
-	encoded, err := json.Marshal(content)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(encoded)
-	annotations := u.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[AnnotationAppliedHash] = hex.EncodeToString(sum[:12])
-	u.SetAnnotations(annotations)
 	return u, nil
-}
-
-// upToDate reports whether a stored object already is what applying want would make it: it carries the hash of
-// this desired state, and every field want sets holds the wanted value (fields others set or the apiserver
-// defaults do not matter). The operator then sends nothing: a steady tenant costs no API request.
-func upToDate(current client.Object, want *unstructured.Unstructured) (bool, error) {
-	if current.GetAnnotations()[AnnotationAppliedHash] != want.GetAnnotations()[AnnotationAppliedHash] {
-		return false, nil
-	}
-	have, err := runtime.DefaultUnstructuredConverter.ToUnstructured(current)
-	if err != nil {
-		return false, err
-	}
-	for k, v := range want.Object {
-		// Typed objects from the cache carry no apiVersion and kind.
-		if k != "apiVersion" && k != "kind" && !contains(have[k], v) {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// contains reports whether have holds every field of want with the same value. Lists must match element by
-// element: an element someone added or removed is a difference.
-func contains(have, want any) bool {
-	switch w := want.(type) {
-	case map[string]any:
-		h, ok := have.(map[string]any)
-		if !ok {
-			return false
-		}
-		for k, v := range w {
-			if v != nil && !contains(h[k], v) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		h, ok := have.([]any)
-		if !ok || len(h) != len(w) {
-			return false
-		}
-		for i := range w {
-			if !contains(h[i], w[i]) {
-				return false
-			}
-		}
-		return true
-	case int64, int32, int, float64:
-		return toFloat(have) == toFloat(want) && have != nil
-	default:
-		return have == want
-	}
-}
-
-func toFloat(v any) float64 {
-	switch n := v.(type) {
-	case int64:
-		return float64(n)
-	case int32:
-		return float64(n)
-	case int:
-		return float64(n)
-	case float64:
-		return n
-	}
-	return 0
 }
 
 // pruneNulls removes nil values, recursively. Empty maps stay: "podSelector: {}" and "emptyDir: {}" mean something.
@@ -144,6 +77,144 @@ func pruneNulls(m map[string]any) {
 			}
 		}
 	}
+}
+
+// upToDate reports whether applying want would change nothing: the fields the operator owns in the stored object
+// (its managed fields say which) hold exactly what want sets. A field someone else changed changes hands, and one
+// the operator no longer sets is still its own: both make a difference, so drift and removals are applied, and a
+// steady tenant costs no request. current comes from the cache, which keeps the owned fields' hash (see
+// slimForCache), or from the apiserver, with its managed fields.
+func upToDate(current client.Object, want *unstructured.Unstructured) (bool, error) {
+	observed := ownedHash(current)
+	if observed == "" {
+		var err error
+		if observed, err = ownedFieldsHash(current); err != nil {
+			return false, err
+		}
+	}
+	desired, err := contentHash(want.Object)
+	return observed == desired, err
+}
+
+// ownedFieldsHash hashes the fields of obj that the operator's field manager owns, with their stored values.
+func ownedFieldsHash(obj client.Object) (string, error) {
+	var owned any
+	var err error
+	switch o := obj.(type) {
+	case *corev1.Namespace:
+		owned, err = corev1ac.ExtractNamespace(o, FieldOwner)
+	case *corev1.Secret:
+		owned, err = corev1ac.ExtractSecret(o, FieldOwner)
+	case *corev1.ServiceAccount:
+		owned, err = corev1ac.ExtractServiceAccount(o, FieldOwner)
+	case *corev1.Service:
+		owned, err = corev1ac.ExtractService(o, FieldOwner)
+	case *corev1.ResourceQuota:
+		owned, err = corev1ac.ExtractResourceQuota(o, FieldOwner)
+	case *corev1.LimitRange:
+		owned, err = corev1ac.ExtractLimitRange(o, FieldOwner)
+	case *networkingv1.NetworkPolicy:
+		owned, err = networkingv1ac.ExtractNetworkPolicy(o, FieldOwner)
+	case *rbacv1.RoleBinding:
+		owned, err = rbacv1ac.ExtractRoleBinding(o, FieldOwner)
+	case *rbacv1.ClusterRole:
+		owned, err = rbacv1ac.ExtractClusterRole(o, FieldOwner)
+	case *rbacv1.ClusterRoleBinding:
+		owned, err = rbacv1ac.ExtractClusterRoleBinding(o, FieldOwner)
+	case *appsv1.Deployment:
+		owned, err = appsv1ac.ExtractDeployment(o, FieldOwner)
+	case *policyv1.PodDisruptionBudget:
+		owned, err = policyv1ac.ExtractPodDisruptionBudget(o, FieldOwner)
+	default:
+		return "", fmt.Errorf("no owned-field extraction for %T", obj)
+	}
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(owned)
+	if err != nil {
+		return "", err
+	}
+	var content map[string]any
+	if err := json.Unmarshal(b, &content); err != nil {
+		return "", err
+	}
+	return contentHash(content)
+}
+
+// contentHash hashes an object's content, leaving out what carries no value (nulls, empty maps and lists), so that
+// an apply request and the owned fields it produced hash the same. Numbers hash by value: the request holds integers,
+// what comes back from JSON holds floats.
+func contentHash(content map[string]any) (string, error) {
+	h := sha256.New()
+	if err := hashValue(h, content); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// hashValue writes a canonical form of v: map keys sorted, every value tagged with its type.
+func hashValue(h hash.Hash, v any) error {
+	switch val := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(val))
+		for k, item := range val {
+			if !isEmpty(item) {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		h.Write([]byte{'{'})
+		for _, k := range keys {
+			h.Write([]byte(strconv.Quote(k)))
+			if err := hashValue(h, val[k]); err != nil {
+				return err
+			}
+		}
+		h.Write([]byte{'}'})
+	case []any:
+		h.Write([]byte{'['})
+		for _, item := range val {
+			if err := hashValue(h, item); err != nil {
+				return err
+			}
+			h.Write([]byte{','})
+		}
+		h.Write([]byte{']'})
+	case string:
+		h.Write([]byte("s" + strconv.Quote(val)))
+	case bool:
+		h.Write([]byte("b" + strconv.FormatBool(val)))
+	case int64:
+		h.Write([]byte("n" + strconv.FormatFloat(float64(val), 'g', -1, 64)))
+	case int:
+		h.Write([]byte("n" + strconv.FormatFloat(float64(val), 'g', -1, 64)))
+	case float64:
+		h.Write([]byte("n" + strconv.FormatFloat(val, 'g', -1, 64)))
+	case nil:
+		h.Write([]byte("null"))
+	default:
+		return fmt.Errorf("cannot hash a %T", v)
+	}
+	return nil
+}
+
+// isEmpty: nulls, and maps and lists holding nothing but empty values.
+func isEmpty(v any) bool {
+	switch val := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		for _, item := range val {
+			if !isEmpty(item) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		return len(val) == 0
+	}
+	return false
 }
 
 // apply server-side applies an apply configuration under the operator's field owner, forcing ownership of the

@@ -35,8 +35,6 @@ const (
 	LabelRuntimeClass   = "tenancy.tenant-operator.dev/runtime-class"
 	AnnotationRetained  = "tenancy.tenant-operator.dev/retained"
 	AnnotationGenerated = "tenancy.tenant-operator.dev/generated-at"
-	// AnnotationAppliedHash is the hash of what the operator last applied to an object (see upToDate).
-	AnnotationAppliedHash = "tenancy.tenant-operator.dev/applied-hash"
 )
 
 // Names of the objects every tenant gets.

@@ -45,7 +45,7 @@ var (
 	}, []string{metricTenant})
 	tenantPhase = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "tenant_operator_tenant_phase",
-		Help: "1 for the phase each tenant is in, 0 for the others.",
+		Help: "1 for the phase each tenant is in (one series per tenant).",
 	}, []string{metricTenant, "phase"})
 )
 

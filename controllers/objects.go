@@ -146,7 +146,16 @@ func (e *expectations) created(key string) {
 	if e.since == nil {
 		e.since = map[string]time.Time{}
 	}
-	e.since[key] = time.Now()
+	now := time.Now()
+	// Objects no pass looked for again would stay forever: forget those long expired, now and then.
+	if len(e.since) >= 256 && len(e.since)%256 == 0 {
+		for k, at := range e.since {
+			if now.Sub(at) > expectationTimeout {
+				delete(e.since, k)
+			}
+		}
+	}
+	e.since[key] = now
 }
 
 func (e *expectations) observed(key string) {

@@ -22,14 +22,11 @@ import (
 	"io"
 	"time"
 
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -55,22 +52,6 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(tenancyv1alpha1.AddToScheme(s))
 	return s
-}
-
-// CacheOptions makes the manager cache only what the operator manages: every managed kind is watched through a
-// label selector, and managed fields are dropped, so memory grows with the tenants, not with the cluster. Three
-// kinds are cached whole, as clusters hold few of them besides the tenants' own: namespaces, cluster roles and
-// cluster role bindings. The operator then knows without asking the apiserver that a name it is about to claim is
-// free.
-func CacheOptions() cache.Options {
-	managed := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedByValue})
-	byObject := map[client.Object]cache.ByObject{}
-	for _, obj := range managedKinds() {
-		if !completelyCached(obj) {
-			byObject[obj] = cache.ByObject{Label: managed}
-		}
-	}
-	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 }
 
 // SetupWithManager registers the operator's controllers with mgr. main.go and the envtest suite both call it, so

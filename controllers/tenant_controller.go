@@ -23,6 +23,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -30,6 +31,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/utils/ptr"
@@ -65,6 +67,8 @@ type TenantReconciler struct {
 	MaxConcurrentReconciles int
 
 	expectations expectations
+	// phases is the phase each tenant's metric series last reported; pruned, the generation last pruned for.
+	phases, pruned sync.Map
 }
 
 // Waits of the reconciler: for the cache to show an object just created, and for the quota controller to take up a
@@ -125,7 +129,14 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 		return ctrl.Result{}, err
 	}
 	results := r.applyAll(ctx, t, desired)
-	pruneErr := r.prune(ctx, t, desired)
+	// What is desired only shrinks when the spec changes: pruning once per generation (and once after a start)
+	// spares every other pass a listing of twelve kinds.
+	var pruneErr error
+	if last, ok := r.pruned.Load(t.Name); !ok || last != t.Generation {
+		if pruneErr = r.prune(ctx, t, desired); pruneErr == nil {
+			r.pruned.Store(t.Name, t.Generation)
+		}
+	}
 	backend, err := r.backendStatus(ctx, t)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -383,7 +394,8 @@ func (r *TenantReconciler) prune(ctx context.Context, t *tenancyv1alpha1.Tenant,
 	}
 	var errs []error
 	for _, list := range prunableLists() {
-		opts := []client.ListOption{client.MatchingLabels(managedLabels(t))}
+		// Read-only: the listed objects are only compared and deleted.
+		opts := []client.ListOption{client.MatchingLabels(managedLabels(t)), client.UnsafeDisableDeepCopy}
 		if list.namespaced {
 			opts = append(opts, client.InNamespace(tenantNamespace(t)))
 		}
@@ -455,6 +467,8 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, t *tenancyv1alph
 		return ctrl.Result{}, err
 	}
 	tenantPhase.DeletePartialMatch(map[string]string{metricTenant: t.Name})
+	r.phases.Delete(t.Name)
+	r.pruned.Delete(t.Name)
 	certificateExpiry.DeleteLabelValues(t.Name)
 	patch := client.MergeFrom(t.DeepCopy())
 	controllerutil.RemoveFinalizer(t, Finalizer)
@@ -549,13 +563,11 @@ func (r *TenantReconciler) writeStatus(ctx context.Context, t *tenancyv1alpha1.T
 }
 
 func (r *TenantReconciler) recordMetrics(t *tenancyv1alpha1.Tenant, s tenancyv1alpha1.TenantStatus, observed observedState) {
-	for _, p := range []tenancyv1alpha1.TenantPhase{tenancyv1alpha1.TenantPhaseProvisioning, tenancyv1alpha1.TenantPhaseReady,
-		tenancyv1alpha1.TenantPhaseFailed, tenancyv1alpha1.TenantPhaseTerminating} {
-		v := 0.0
-		if s.Phase == p {
-			v = 1
-		}
-		tenantPhase.WithLabelValues(t.Name, string(p)).Set(v)
+	// One series per tenant, its current phase: four per tenant (three of them 0) cost memory and scrape time for
+	// nothing an alert needs.
+	if previous, seen := r.phases.Swap(t.Name, s.Phase); !seen || previous != s.Phase {
+		tenantPhase.DeletePartialMatch(map[string]string{metricTenant: t.Name})
+		tenantPhase.WithLabelValues(t.Name, string(s.Phase)).Set(1)
 	}
 	if cert := parseCertificate(observed.secrets[TLSSecretName]); cert != nil && t.Spec.Backend != nil {
 		certificateExpiry.WithLabelValues(t.Name).Set(float64(cert.NotAfter.Unix()))
@@ -588,9 +600,22 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return nil
 	})
 	for _, obj := range managedKinds() {
-		b = b.Watches(obj, toTenant)
+		b = b.Watches(obj, toTenant, builder.WithPredicates(r.changesThatMatter()))
 	}
 	return b.Complete(r)
+}
+
+// changesThatMatter lets through the updates of managed objects that change what the cache keeps of them (owned
+// fields, labels, the status the operator reads): a status the operator ignores brings no pass.
+func (r *TenantReconciler) changesThatMatter() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			before, after := e.ObjectOld.DeepCopyObject().(client.Object), e.ObjectNew.DeepCopyObject().(client.Object)
+			before.SetResourceVersion("")
+			after.SetResourceVersion("")
+			return !equality.Semantic.DeepEqual(before, after)
+		},
+	}
 }
 
 // deletionPredicate passes updates that start a deletion (finalizers and deletionTimestamp change no generation).

@@ -211,6 +211,8 @@ func (c *Cluster) startAPIServer(assets string) error {
 	args.Set("audit-log-format", "json")
 	// Pod Security Admission is on by default; the rest of the admission chain is the apiserver's default set.
 	args.Set("authorization-mode", "RBAC")
+	// Room for a Service per tenant at benchmark scale (envtest's default range holds 254).
+	args.Set("service-cluster-ip-range", "10.96.0.0/16")
 	args.Set("allow-privileged", "true")
 	c.env = env
 

@@ -150,6 +150,8 @@ type OperatorOptions struct {
 	// Namespace and ServiceAccount say whose credentials the operator runs with and where it keeps its lease and
 	// CA; they default to what config/default installs.
 	Namespace, ServiceAccount string
+	// Env is added to the operator's environment (GOMEMLIMIT, say).
+	Env []string
 }
 
 // Operator is the operator's binary running against the cluster.
@@ -202,7 +204,7 @@ func (c *Cluster) RunOperator(ctx context.Context, opts OperatorOptions) (*Opera
 		"--metrics-bind-address=127.0.0.1:" + strconv.Itoa(metricsPort),
 		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(probePort),
 	}, opts.Args...)
-	if op.Process, err = c.StartProcess("operator", opts.Binary, op.LogPath, nil, args...); err != nil {
+	if op.Process, err = c.StartProcess("operator", opts.Binary, op.LogPath, opts.Env, args...); err != nil {
 		return nil, err
 	}
 	if err := op.waitReady(ctx); err != nil {

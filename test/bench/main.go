@@ -48,6 +48,7 @@ type options struct {
 	driftTenants     int
 	jsonPath, mdPath string
 	manager          string
+	goMemLimit       string
 }
 
 func main() {
@@ -61,6 +62,7 @@ func main() {
 	flag.StringVar(&o.jsonPath, "json", "bin/bench.json", "where to write the figures as JSON")
 	flag.StringVar(&o.mdPath, "markdown", "bin/bench.md", "where to write the markdown table")
 	flag.StringVar(&o.manager, "manager", "bin/manager", "the operator binary")
+	flag.StringVar(&o.goMemLimit, "gomemlimit", "", "GOMEMLIMIT for the operator, as the chart's container memory limit would set it (empty: none)")
 	flag.Parse()
 
 	// The benchmark's own informer logs nothing worth reading here.

@@ -95,7 +95,11 @@ func measureOperator(ctx context.Context, root string, o options, r *report) err
 }
 
 func (b *bench) startOperator(ctx context.Context) error {
-	op, err := b.cluster.RunOperator(ctx, localcluster.OperatorOptions{Binary: b.binary, Args: []string{
+	var env []string
+	if b.o.goMemLimit != "" {
+		env = append(env, "GOMEMLIMIT="+b.o.goMemLimit)
+	}
+	op, err := b.cluster.RunOperator(ctx, localcluster.OperatorOptions{Binary: b.binary, Env: env, Args: []string{
 		"--kube-api-qps=" + strconv.FormatFloat(b.o.qps, 'f', -1, 64),
 		"--kube-api-burst=" + strconv.Itoa(b.o.burst),
 		"--max-concurrent-reconciles=" + strconv.Itoa(b.o.workers),

@@ -26,11 +26,12 @@ import (
 
 // report holds every figure; it is printed as markdown and written as JSON.
 type report struct {
-	Date    string `json:"date"`
-	Machine string `json:"machine"`
-	Go      string `json:"go"`
-	Tenants int    `json:"tenants"`
-	Client  struct {
+	Date       string `json:"date"`
+	Machine    string `json:"machine"`
+	Go         string `json:"go"`
+	Tenants    int    `json:"tenants"`
+	GoMemLimit string `json:"goMemLimit,omitempty"`
+	Client     struct {
 		QPS                     float64 `json:"qps"`
 		Burst                   int     `json:"burst"`
 		MaxConcurrentReconciles int     `json:"maxConcurrentReconciles"`
@@ -83,6 +84,7 @@ type report struct {
 func newReport(o options) *report {
 	r := &report{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Go: runtime.Version(), Tenants: o.n}
 	r.Client.QPS, r.Client.Burst, r.Client.MaxConcurrentReconciles = o.qps, o.burst, o.workers
+	r.GoMemLimit = o.goMemLimit
 	return r
 }
 
@@ -130,6 +132,9 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "### tenant-operator benchmark, N=%d\n\n", r.Tenants)
 	fmt.Fprintf(&b, "%s; %s; %s. Operator and raw client: QPS %g, burst %d, %d workers.\n", r.Date, r.Machine, r.Go,
 		r.Client.QPS, r.Client.Burst, r.Client.MaxConcurrentReconciles)
+	if r.GoMemLimit != "" {
+		fmt.Fprintf(&b, "The operator runs with GOMEMLIMIT=%s.\n", r.GoMemLimit)
+	}
 	fmt.Fprintf(&b, "Each tenant: owners, a quota, two generated secrets, a back-end with 2 replicas, one allowed tenant: %.0f objects.\n",
 		r.Raw.ObjectsPerTenant)
 	b.WriteString("Back-end availability is excluded: no node runs pods here, so \"provisioned\" means every condition True but BackendReady.\n\n")

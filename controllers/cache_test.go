@@ -1,0 +1,92 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+func managedMeta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name: name, Namespace: "ns", ResourceVersion: "7",
+		Labels:      map[string]string{LabelManagedBy: ManagedByValue, LabelTenant: "t"},
+		Annotations: map[string]string{"tenancy.tenant-operator.dev/generated-at": "2026-01-01T00:00:00Z", "other": "x"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply,
+			APIVersion: "v1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:app.kubernetes.io/managed-by":{}}}}`)}},
+	}
+}
+
+// TestSlimForCacheKeepsWhatTheReconcilerReads, and is idempotent: informers may transform an object twice, and the
+// second pass used to lose the owned-fields hash, so that every object looked changed after a restart.
+func TestSlimForCacheKeepsWhatTheReconcilerReads(t *testing.T) {
+	for _, obj := range []client.Object{
+		&networkingv1.NetworkPolicy{ObjectMeta: managedMeta("np"), Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Ingress"}}},
+		&corev1.Secret{ObjectMeta: managedMeta("s"), Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"k": []byte("v")}},
+		&appsv1.Deployment{ObjectMeta: managedMeta("d"), Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2)},
+			Status: appsv1.DeploymentStatus{ObservedGeneration: 3, ReadyReplicas: 2, UpdatedReplicas: 2}},
+		&corev1.ResourceQuota{ObjectMeta: managedMeta("q"), Status: corev1.ResourceQuotaStatus{Hard: corev1.ResourceList{
+			corev1.ResourcePods: resource.MustParse("1"), corev1.ResourceSecrets: resource.MustParse("2")}}},
+	} {
+		once, err := slimForCache(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		twice, err := slimForCache(once)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, slim := range []client.Object{once.(client.Object), twice.(client.Object)} {
+			if ownedHash(slim) == "" || ownedHash(slim) != ownedHash(once.(client.Object)) {
+				t.Errorf("%T: owned-fields hash %q after slimming, want %q", obj, ownedHash(slim), ownedHash(once.(client.Object)))
+			}
+			if len(slim.GetManagedFields()) != 0 || slim.GetLabels()[LabelTenant] != "t" || slim.GetResourceVersion() != "7" {
+				t.Errorf("%T: metadata %+v", obj, slim)
+			}
+			checkSlimContent(t, slim)
+		}
+	}
+}
+
+func checkSlimContent(t *testing.T, slim client.Object) {
+	t.Helper()
+	switch o := slim.(type) {
+	case *corev1.Secret:
+		if string(o.Data["k"]) != "v" || o.Annotations["tenancy.tenant-operator.dev/generated-at"] == "" || o.Annotations["other"] != "" {
+			t.Errorf("secret %+v", o)
+		}
+	case *appsv1.Deployment:
+		if *o.Spec.Replicas != 2 || o.Status.ReadyReplicas != 2 || o.Status.ObservedGeneration != 3 {
+			t.Errorf("deployment %+v", o)
+		}
+	case *corev1.ResourceQuota:
+		if len(o.Status.Hard) != 1 {
+			t.Errorf("quota %+v", o.Status)
+		}
+	case *networkingv1.NetworkPolicy:
+		if len(o.Spec.PolicyTypes) != 0 || len(o.Annotations) != 0 {
+			t.Errorf("network policy kept more than it needs: %+v", o)
+		}
+	}
+}
