@@ -23,6 +23,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
 // auditEvent is the part of an apiserver audit event the benchmark reads.
@@ -81,10 +83,12 @@ func (a auditLog) requests(from, to int64) (map[string]int, error) {
 		// Leader election renews a Lease every few seconds whatever the number of tenants, and each scrape of the
 		// metrics endpoint is authenticated and authorized by the apiserver: counted apart.
 		if e.ObjectRef != nil {
-			switch e.ObjectRef.Resource {
-			case "leases":
+			switch {
+			case e.ObjectRef.Resource == "leases",
+				// The Event that reports a new leader.
+				e.ObjectRef.Resource == "events" && e.ObjectRef.Namespace == localcluster.OperatorNamespace:
 				verb = "lease:" + verb
-			case "tokenreviews", "subjectaccessreviews":
+			case e.ObjectRef.Resource == "tokenreviews" || e.ObjectRef.Resource == "subjectaccessreviews":
 				verb = "metrics-auth:" + verb
 			}
 		}
