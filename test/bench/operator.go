@@ -71,7 +71,7 @@ func measureOperator(ctx context.Context, root string, o options, r *report) err
 	if err := b.startOperator(ctx); err != nil {
 		return err
 	}
-	if b.token, err = b.scraperToken(ctx); err != nil {
+	if b.token, err = cluster.MetricsReaderToken(ctx, "bench-scraper", "tenant-operator-metrics-reader"); err != nil {
 		return err
 	}
 	if err := b.watchTenants(ctx); err != nil {
@@ -175,11 +175,11 @@ func (b *bench) provision(ctx context.Context, r *report) error {
 		return err
 	}
 	r.Memory.RSSMiB = mib(rss)
-	m, err := b.scrape(ctx)
+	m, err := b.operator.Scrape(ctx, b.token)
 	if err != nil {
 		return err
 	}
-	r.Memory.HeapMiB = mib(int64(m.sum("go_memstats_heap_alloc_bytes")))
+	r.Memory.HeapMiB = mib(int64(m.Sum("go_memstats_heap_alloc_bytes")))
 	if debugResources {
 		for _, line := range strings.Split(string(m), "\n") {
 			if strings.HasPrefix(line, "go_memstats_") || strings.HasPrefix(line, "process_") || strings.HasPrefix(line, "go_goroutines") {
@@ -293,11 +293,11 @@ func (b *bench) restart(ctx context.Context, r *report) error {
 		return err
 	}
 	r.Memory.RSSAfterRestartMiB = mib(rss)
-	m, err := b.scrape(ctx)
+	m, err := b.operator.Scrape(ctx, b.token)
 	if err != nil {
 		return err
 	}
-	r.Memory.HeapAfterRestartMiB = mib(int64(m.sum("go_memstats_heap_alloc_bytes")))
+	r.Memory.HeapAfterRestartMiB = mib(int64(m.Sum("go_memstats_heap_alloc_bytes")))
 	logf("restart: %d of %d objects rewritten, %d writes", r.Restart.Rewritten, r.Restart.Objects, r.Restart.Writes)
 	return nil
 }
@@ -333,11 +333,11 @@ func (b *bench) idle(ctx context.Context, r *report) error {
 // drift deletes the default-deny NetworkPolicy of many tenants at once and counts what repairing them costs.
 func (b *bench) drift(ctx context.Context, r *report) error {
 	n := min(b.o.driftTenants, b.o.n)
-	m, err := b.scrape(ctx)
+	m, err := b.operator.Scrape(ctx, b.token)
 	if err != nil {
 		return err
 	}
-	reconcilesBefore := m.sum("controller_runtime_reconcile_total", `controller="tenant"`)
+	reconcilesBefore := m.Sum("controller_runtime_reconcile_total", `controller="tenant"`)
 	from := b.audit.offset()
 	start := time.Now()
 	if err := parallel(ctx, n, 8, func(ctx context.Context, i int) error {
@@ -364,11 +364,11 @@ func (b *bench) drift(ctx context.Context, r *report) error {
 	if err := b.waitIdle(ctx, 0); err != nil {
 		return err
 	}
-	if m, err = b.scrape(ctx); err != nil {
+	if m, err = b.operator.Scrape(ctx, b.token); err != nil {
 		return err
 	}
 	r.Drift.Tenants = n
-	r.Drift.Reconciles = int(m.sum("controller_runtime_reconcile_total", `controller="tenant"`) - reconcilesBefore)
+	r.Drift.Reconciles = int(m.Sum("controller_runtime_reconcile_total", `controller="tenant"`) - reconcilesBefore)
 	byVerb, err := b.audit.requests(from, b.audit.offset())
 	if err != nil {
 		return err
@@ -384,12 +384,12 @@ func (b *bench) drift(ctx context.Context, r *report) error {
 func (b *bench) waitIdle(ctx context.Context, minReconciles int) error {
 	quiet := 0
 	return wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
-		m, err := b.scrape(ctx)
+		m, err := b.operator.Scrape(ctx, b.token)
 		if err != nil {
 			return false, nil
 		}
-		busy := m.sum("workqueue_depth", `name="tenant"`) > 0 || m.sum("controller_runtime_active_workers", `controller="tenant"`) > 0 ||
-			m.sum("controller_runtime_reconcile_total", `controller="tenant"`) < float64(minReconciles)
+		busy := m.Sum("workqueue_depth", `name="tenant"`) > 0 || m.Sum("controller_runtime_active_workers", `controller="tenant"`) > 0 ||
+			m.Sum("controller_runtime_reconcile_total", `controller="tenant"`) < float64(minReconciles)
 		if busy {
 			quiet = 0
 			return false, nil
@@ -435,69 +435,6 @@ func changed(before, after map[string]string) int {
 		}
 	}
 	return n
-}
-
-// scraperToken binds a ServiceAccount to config/default's metrics-reader ClusterRole and returns its token.
-func (b *bench) scraperToken(ctx context.Context) (string, error) {
-	manifest := `apiVersion: v1
-kind: ServiceAccount
-metadata: {name: bench-scraper, namespace: default}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: bench-scraper}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tenant-operator-metrics-reader}
-subjects: [{kind: ServiceAccount, name: bench-scraper, namespace: default}]
-`
-	if _, err := b.cluster.Kubectl(ctx, []byte(manifest), "apply", "--server-side", "-f", "-"); err != nil {
-		return "", err
-	}
-	cfg, err := b.cluster.ServiceAccountConfig(ctx, "default", "bench-scraper")
-	if err != nil {
-		return "", err
-	}
-	return cfg.BearerToken, nil
-}
-
-// metrics is a Prometheus text exposition.
-type metrics string
-
-func (b *bench) scrape(ctx context.Context) (metrics, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.operator.MetricsURL+"/metrics", nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+b.token)
-	resp, err := localcluster.MetricsClient().Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("scraping metrics: %d %v", resp.StatusCode, err)
-	}
-	return metrics(body), nil
-}
-
-// sum adds the samples of a metric carrying all the given labels (name="value").
-func (m metrics) sum(name string, labels ...string) float64 {
-	total := 0.0
-lines:
-	for _, line := range strings.Split(string(m), "\n") {
-		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
-			continue
-		}
-		for _, l := range labels {
-			if !strings.Contains(line, l) {
-				continue lines
-			}
-		}
-		if v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64); err == nil {
-			total += v
-		}
-	}
-	return total
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

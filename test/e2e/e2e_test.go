@@ -25,7 +25,6 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,7 +37,6 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -224,57 +222,41 @@ func TestSamplesAreProvisioned(t *testing.T) {
 func TestMetricsRequireAuthenticationAndAuthorization(t *testing.T) {
 	ctx := needCluster(t)
 	// A scraper bound to the metrics-reader ClusterRole, and a ServiceAccount without it.
-	for _, name := range []string{"scraper", "stranger"} {
-		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
-		if err := k8s.Create(ctx, sa); err != nil {
-			t.Fatal(err)
-		}
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "e2e-scraper-metrics"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "tenant-operator-metrics-reader"},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "default", Name: "scraper"}},
-	}
-	if err := k8s.Create(ctx, binding); err != nil {
+	stranger := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "stranger"}}
+	if err := k8s.Create(ctx, stranger); err != nil {
 		t.Fatal(err)
 	}
-	token := func(name string) string {
-		cfg, err := cluster.ServiceAccountConfig(ctx, "default", name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg.BearerToken
+	strangerConfig, err := cluster.ServiceAccountConfig(ctx, "default", "stranger")
+	if err != nil {
+		t.Fatal(err)
 	}
-	scrape := func(token string) (int, string) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, operator.MetricsURL+"/metrics", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := localcluster.MetricsClient().Do(req)
+	scraperToken, err := cluster.MetricsReaderToken(ctx, "scraper", "tenant-operator-metrics-reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := func(token string) (int, localcluster.Metrics) {
+		code, m, err := operator.ScrapeMetrics(ctx, token)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _ = resp.Body.Close() }()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		return code, m
 	}
 
 	if code, _ := scrape(""); code != http.StatusUnauthorized {
 		t.Errorf("scrape without a token: status %d, want 401", code)
 	}
-	if code, _ := scrape(token("stranger")); code != http.StatusForbidden {
+	if code, _ := scrape(strangerConfig.BearerToken); code != http.StatusForbidden {
 		t.Errorf("scrape by a ServiceAccount without metrics-reader: status %d, want 403", code)
 	}
 	// RBAC for the new binding reaches the authorizer's cache within moments.
-	scraperToken := token("scraper")
-	var body string
+	var body localcluster.Metrics
 	eventually(ctx, t, "scrape by metrics-reader allowed", func(context.Context) (bool, error) {
 		var code int
 		code, body = scrape(scraperToken)
 		return code == http.StatusOK, nil
 	})
 	for _, metric := range []string{"controller_runtime_reconcile_total", "tenant_operator_tenant_phase"} {
-		if !strings.Contains(body, metric) {
+		if !body.Has(metric) {
 			t.Errorf("metrics lack %s", metric)
 		}
 	}

@@ -19,8 +19,6 @@ package install
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -150,9 +148,12 @@ func testGitOps(ctx context.Context, t *testing.T, inst *installation) {
 	// timestamps have a resolution of one second: a rewrite within the second of the last one would not show.
 	time.Sleep(time.Second)
 	inst.restart(ctx, t)
-	scraper := metricsToken(ctx, t, inst)
+	scraper, err := inst.cluster.MetricsReaderToken(ctx, "scraper", releaseName+"-metrics-reader")
+	if err != nil {
+		t.Fatal(err)
+	}
 	eventually(ctx, t, "every tenant reconciled after the restart", func(ctx context.Context) (bool, error) {
-		m, err := scrape(ctx, inst, scraper)
+		m, err := inst.operator.Scrape(ctx, scraper)
 		if err != nil {
 			return false, nil
 		}
@@ -160,8 +161,8 @@ func testGitOps(ctx context.Context, t *testing.T, inst *installation) {
 		if err := inst.k8s.List(ctx, &tenants); err != nil {
 			return false, err
 		}
-		return m.sum("controller_runtime_reconcile_total", `controller="tenant"`) >= float64(len(tenants.Items)) &&
-			m.sum("workqueue_depth", `name="tenant"`) == 0 && m.sum("controller_runtime_active_workers", `controller="tenant"`) == 0, nil
+		return m.Sum("controller_runtime_reconcile_total", `controller="tenant"`) >= float64(len(tenants.Items)) &&
+			m.Sum("workqueue_depth", `name="tenant"`) == 0 && m.Sum("controller_runtime_active_workers", `controller="tenant"`) == 0, nil
 	})
 	unchanged("after the operator restarted")
 
@@ -291,92 +292,26 @@ func testAlertMetrics(ctx context.Context, t *testing.T, inst *installation) {
 	if len(used) < 4 {
 		t.Fatalf("the alerts use only %v", used)
 	}
-	scraper := metricsToken(ctx, t, inst)
-	var m metrics
+	scraper, err := inst.cluster.MetricsReaderToken(ctx, "scraper", releaseName+"-metrics-reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m localcluster.Metrics
 	eventually(ctx, t, "the alerts' metrics exported", func(ctx context.Context) (bool, error) {
-		if m, err = scrape(ctx, inst, scraper); err != nil {
+		if m, err = inst.operator.Scrape(ctx, scraper); err != nil {
 			return false, nil
 		}
 		for name := range used {
-			if !m.has(name) {
+			if !m.Has(name) {
 				return false, nil
 			}
 		}
-		return m.sum("tenant_operator_tenant_phase", `tenant="taken"`, `phase="Failed"`) == 1, nil
+		return m.Sum("tenant_operator_tenant_phase", `tenant="taken"`, `phase="Failed"`) == 1, nil
 	})
-	if m.sum("tenant_operator_reconcile_errors_total", `reason="NamespaceConflict"`) == 0 {
+	if m.Sum("tenant_operator_reconcile_errors_total", `reason="NamespaceConflict"`) == 0 {
 		t.Error("the namespace conflict was not counted as a reconcile error")
 	}
-	if expiry := m.sum("tenant_operator_certificate_expiry_timestamp_seconds", `tenant="globex"`); expiry < float64(time.Now().Add(24*time.Hour).Unix()) {
+	if expiry := m.Sum("tenant_operator_certificate_expiry_timestamp_seconds", `tenant="globex"`); expiry < float64(time.Now().Add(24*time.Hour).Unix()) {
 		t.Errorf("globex's certificate expiry = %v", expiry)
 	}
-}
-
-// metricsToken binds a scraper ServiceAccount to the chart's metrics-reader ClusterRole and returns its token.
-func metricsToken(ctx context.Context, t *testing.T, inst *installation) string {
-	t.Helper()
-	manifest := fmt.Sprintf(`apiVersion: v1
-kind: ServiceAccount
-metadata: {name: scraper, namespace: default}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: scraper-metrics-reader}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: %s-metrics-reader}
-subjects: [{kind: ServiceAccount, name: scraper, namespace: default}]
-`, releaseName)
-	if _, err := inst.cluster.Kubectl(ctx, []byte(manifest), "apply", "--server-side", "-f", "-"); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := inst.cluster.ServiceAccountConfig(ctx, "default", "scraper")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg.BearerToken
-}
-
-// metrics is a Prometheus text exposition.
-type metrics string
-
-func scrape(ctx context.Context, inst *installation, token string) (metrics, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, inst.operator.MetricsURL+"/metrics", nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := localcluster.MetricsClient().Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("scraping: %d %v", resp.StatusCode, err)
-	}
-	return metrics(body), nil
-}
-
-func (m metrics) has(name string) bool {
-	return strings.Contains(string(m), "\n# TYPE "+name+" ")
-}
-
-// sum adds the samples of a metric that carry all the given labels (name="value").
-func (m metrics) sum(name string, labels ...string) float64 {
-	total := 0.0
-lines:
-	for _, line := range strings.Split(string(m), "\n") {
-		if !strings.HasPrefix(line, name+"{") {
-			continue
-		}
-		for _, l := range labels {
-			if !strings.Contains(line, l) {
-				continue lines
-			}
-		}
-		var v float64
-		if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v); err == nil {
-			total += v
-		}
-	}
-	return total
 }
