@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,7 +91,7 @@ func runSuite(m *testing.M) int {
 		Scheme:            NewScheme(),
 		// Without a node no pod ever runs: the tests play the kubelet by writing the back-end Deployment's status,
 		// which the deployment controller would overwrite.
-		Controllers: withoutControllers(localcluster.DefaultControllers, "deployment", "replicaset"),
+		Controllers: localcluster.ControllersWithout("deployment", "replicaset"),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting local cluster:", err)
@@ -153,16 +152,6 @@ func runSuite(m *testing.M) int {
 		code = 1
 	}
 	return code
-}
-
-func withoutControllers(all []string, drop ...string) []string {
-	var out []string
-	for _, c := range all {
-		if !slices.Contains(drop, c) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 func needCluster(t *testing.T) context.Context {

@@ -37,6 +37,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,19 @@ var DefaultControllers = []string{
 	// Fills the aggregated admin, edit and view ClusterRoles, as on a real cluster: without it they are empty, and
 	// binding them proves nothing.
 	"clusterrole-aggregation",
+}
+
+// ControllersWithout is DefaultControllers less the named ones. Without a node no pod ever runs, so callers that
+// play the kubelet for Deployments leave out the deployment and replicaset controllers, which would overwrite the
+// status they write.
+func ControllersWithout(names ...string) []string {
+	var out []string
+	for _, c := range DefaultControllers {
+		if !slices.Contains(names, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Options configures a local cluster. The zero value is a complete cluster.

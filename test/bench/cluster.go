@@ -52,13 +52,9 @@ rules:
 // no node, back-end pods never run, and their availability is left out of the measurement. config/default is
 // installed (RBAC, guardrail policies), so both phases pay the same admission costs.
 func startCluster(ctx context.Context, root string) (*localcluster.Cluster, error) {
-	var kcm []string
-	for _, c := range localcluster.DefaultControllers {
-		if c != "deployment" && c != "replicaset" {
-			kcm = append(kcm, c)
-		}
-	}
-	cluster, err := localcluster.Start(ctx, localcluster.Options{Controllers: kcm, AuditPolicy: auditPolicy})
+	cluster, err := localcluster.Start(ctx, localcluster.Options{
+		Controllers: localcluster.ControllersWithout("deployment", "replicaset"), AuditPolicy: auditPolicy,
+	})
 	if err != nil {
 		return nil, err
 	}

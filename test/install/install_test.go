@@ -210,13 +210,7 @@ func install(ctx context.Context, t *testing.T, manifests []byte) *installation 
 	t.Helper()
 	// The test plays the kubelet for tenant back-ends (there is no node): without the deployment and replicaset
 	// controllers, the Deployment status it writes stays.
-	var kcm []string
-	for _, c := range localcluster.DefaultControllers {
-		if c != "deployment" && c != "replicaset" {
-			kcm = append(kcm, c)
-		}
-	}
-	cluster, err := localcluster.Start(ctx, localcluster.Options{Controllers: kcm})
+	cluster, err := localcluster.Start(ctx, localcluster.Options{Controllers: localcluster.ControllersWithout("deployment", "replicaset")})
 	if err != nil {
 		t.Fatal(err)
 	}
