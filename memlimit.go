@@ -23,6 +23,21 @@ import (
 	"strings"
 )
 
+// defaultGCPercent is the operator's GOGC unless its environment sets one. Its heap is mostly its cache: long-lived,
+// and growing with the tenants. Go's default, 100, lets the heap grow to twice the live data between collections; at
+// 25 it grows by a quarter. The benchmark (README, Performance) measured at 1000 tenants a peak RSS of 133 MiB at 100
+// and 80 MiB at 25, for collections that cost less than the CPU the operator saved elsewhere in the same change.
+const defaultGCPercent = 25
+
+// setGCPercent sets the garbage collector's target unless GOGC says otherwise, and returns it (0 when left alone).
+func setGCPercent() int {
+	if os.Getenv("GOGC") != "" {
+		return 0
+	}
+	debug.SetGCPercent(defaultGCPercent)
+	return defaultGCPercent
+}
+
 // memoryLimitShare is the share of the container's memory limit the Go runtime aims to stay under: its garbage
 // collector works harder as the heap nears it, instead of the kernel killing the operator at the limit.
 const memoryLimitShare = 0.9

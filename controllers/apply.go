@@ -20,24 +20,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash"
 	"sort"
 	"strconv"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
-	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
-	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -94,52 +83,6 @@ func upToDate(current client.Object, want *unstructured.Unstructured) (bool, err
 	}
 	desired, err := contentHash(want.Object)
 	return observed == desired, err
-}
-
-// ownedFieldsHash hashes the fields of obj that the operator's field manager owns, with their stored values.
-func ownedFieldsHash(obj client.Object) (string, error) {
-	var owned any
-	var err error
-	switch o := obj.(type) {
-	case *corev1.Namespace:
-		owned, err = corev1ac.ExtractNamespace(o, FieldOwner)
-	case *corev1.Secret:
-		owned, err = corev1ac.ExtractSecret(o, FieldOwner)
-	case *corev1.ServiceAccount:
-		owned, err = corev1ac.ExtractServiceAccount(o, FieldOwner)
-	case *corev1.Service:
-		owned, err = corev1ac.ExtractService(o, FieldOwner)
-	case *corev1.ResourceQuota:
-		owned, err = corev1ac.ExtractResourceQuota(o, FieldOwner)
-	case *corev1.LimitRange:
-		owned, err = corev1ac.ExtractLimitRange(o, FieldOwner)
-	case *networkingv1.NetworkPolicy:
-		owned, err = networkingv1ac.ExtractNetworkPolicy(o, FieldOwner)
-	case *rbacv1.RoleBinding:
-		owned, err = rbacv1ac.ExtractRoleBinding(o, FieldOwner)
-	case *rbacv1.ClusterRole:
-		owned, err = rbacv1ac.ExtractClusterRole(o, FieldOwner)
-	case *rbacv1.ClusterRoleBinding:
-		owned, err = rbacv1ac.ExtractClusterRoleBinding(o, FieldOwner)
-	case *appsv1.Deployment:
-		owned, err = appsv1ac.ExtractDeployment(o, FieldOwner)
-	case *policyv1.PodDisruptionBudget:
-		owned, err = policyv1ac.ExtractPodDisruptionBudget(o, FieldOwner)
-	default:
-		return "", fmt.Errorf("no owned-field extraction for %T", obj)
-	}
-	if err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(owned)
-	if err != nil {
-		return "", err
-	}
-	var content map[string]any
-	if err := json.Unmarshal(b, &content); err != nil {
-		return "", err
-	}
-	return contentHash(content)
 }
 
 // contentHash hashes an object's content, leaving out what carries no value (nulls, empty maps and lists), so that

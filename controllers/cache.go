@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -48,7 +50,7 @@ func ownedHash(obj client.Object) string { return obj.GetGenerateName() }
 func CacheOptions() cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedByValue})
 	byObject := map[client.Object]cache.ByObject{
-		&tenancyv1alpha1.Tenant{}: {Transform: cache.TransformStripManagedFields()},
+		&tenancyv1alpha1.Tenant{}: {Transform: slimTenant},
 	}
 	for _, obj := range managedKinds() {
 		opts := cache.ByObject{Transform: slimForCache}
@@ -60,24 +62,48 @@ func CacheOptions() cache.Options {
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 }
 
-// slimForCache keeps of an object what the reconciler reads: names, labels, versions; the data and the operator's
-// annotations of Secrets; replicas, pod template annotations and status of Deployments; whether a quota is
-// enforced. For the operator's objects, it first records the hash of the fields it owns, which is all upToDate
-// needs.
-func slimForCache(in any) (any, error) {
-	obj, ok := in.(client.Object)
+// slimTenant drops what the reconciler never reads of a Tenant, managed fields and annotations (kubectl's
+// last-applied-configuration alone repeats the spec), and shares the condition strings every tenant repeats.
+// Every write of a Tenant is a merge patch computed against its cached copy, so nothing dropped here is lost.
+func slimTenant(in any) (any, error) {
+	t, ok := in.(*tenancyv1alpha1.Tenant)
 	if !ok {
 		return in, nil
 	}
+	t.ManagedFields, t.Annotations = nil, nil
+	for i := range t.Status.Conditions {
+		c := &t.Status.Conditions[i]
+		// Most messages are the same in every tenant too; the interner forgets the ones no longer met.
+		c.Type, c.Status = internString(c.Type), metav1.ConditionStatus(internString(string(c.Status)))
+		c.Reason, c.Message = internString(c.Reason), internString(c.Message)
+	}
+	return t, nil
+}
+
+// slimForCache keeps of an object what the reconciler reads: names, labels, versions (not the UID: nothing reads
+// it); the data and the operator's annotations of Secrets; replicas, pod template annotations and status of
+// Deployments; whether a quota is enforced. For the operator's objects, it first records the hash of the fields it
+// owns, which is all upToDate needs.
+func slimForCache(in any) (any, error) {
+	obj, ok := in.(client.Object)
+	if !ok || len(obj.GetManagedFields()) == 0 {
+		// Already slimmed (the apiserver records managed fields on every object): informers transform an object twice
+		// when they sync, into the list they stream and into their store, and a second copy of every object would
+		// double the cache for as long as the sync takes.
+		return in, nil
+	}
 	m := metav1.ObjectMeta{
-		Name: obj.GetName(), Namespace: obj.GetNamespace(), UID: obj.GetUID(), ResourceVersion: obj.GetResourceVersion(),
-		Generation: obj.GetGeneration(), DeletionTimestamp: obj.GetDeletionTimestamp(), Labels: internLabels(obj.GetLabels()),
+		Name: obj.GetName(), Namespace: internString(obj.GetNamespace()),
+		ResourceVersion: obj.GetResourceVersion(), Generation: obj.GetGeneration(), DeletionTimestamp: obj.GetDeletionTimestamp(),
+		Labels: internStringMap(obj.GetLabels()),
+	}
+	// Namespaced objects' names repeat in every tenant ("default-deny"); a namespace's name is its objects' namespace.
+	// Cluster-scoped names are one per tenant: nothing to share.
+	if _, ok := obj.(*corev1.Namespace); ok || m.Namespace != "" {
+		m.Name = internString(m.Name)
 	}
 	if obj.GetLabels()[LabelManagedBy] == ManagedByValue {
-		if len(obj.GetManagedFields()) == 0 {
-			// Already slimmed: informers may transform an object twice (relists, resyncs).
-			m.GenerateName = obj.GetGenerateName()
-		} else if hash, err := ownedFieldsHash(obj); err == nil {
+		if hash, err := ownedFieldsHash(obj); err == nil {
 			m.GenerateName = hash
 		}
 	}
@@ -93,9 +119,16 @@ func slimObject(obj client.Object, m metav1.ObjectMeta) client.Object {
 	case *corev1.Namespace:
 		return &corev1.Namespace{ObjectMeta: m, Status: corev1.NamespaceStatus{Phase: o.Status.Phase}}
 	case *corev1.Secret:
-		// Generated secrets keep their values and generation time until rotation; certificates their expiry.
-		m.Annotations = operatorAnnotations(o.Annotations)
-		return &corev1.Secret{ObjectMeta: m, Type: o.Type, Data: o.Data}
+		// Generated secrets keep their values and generation time until rotation; certificates their expiry. Secrets
+		// generated in the same second share their annotations.
+		m.Annotations = internStringMap(operatorAnnotations(o.Annotations))
+		data := o.Data
+		if _, ok := data[caCertKey]; ok && o.Type == corev1.SecretTypeTLS {
+			// The CA certificate comes from the operator's CA, never from the secret.
+			data = maps.Clone(data)
+			delete(data, caCertKey)
+		}
+		return &corev1.Secret{ObjectMeta: m, Type: o.Type, Data: data}
 	case *appsv1.Deployment:
 		d := &appsv1.Deployment{ObjectMeta: m, Status: appsv1.DeploymentStatus{
 			ObservedGeneration: o.Status.ObservedGeneration, Replicas: o.Status.Replicas, UpdatedReplicas: o.Status.UpdatedReplicas,
@@ -107,9 +140,8 @@ func slimObject(obj client.Object, m metav1.ObjectMeta) client.Object {
 	case *corev1.ResourceQuota:
 		// The operator only asks whether the quota controller has taken the quota up: one enforced limit says so.
 		q := &corev1.ResourceQuota{ObjectMeta: m}
-		for name, quantity := range o.Status.Hard {
-			q.Status.Hard = corev1.ResourceList{name: quantity}
-			break
+		if len(o.Status.Hard) > 0 {
+			q.Status.Hard = quotaEnforced
 		}
 		return q
 	case *corev1.ServiceAccount:
@@ -132,6 +164,9 @@ func slimObject(obj client.Object, m metav1.ObjectMeta) client.Object {
 	return nil
 }
 
+// quotaEnforced stands for the limits of every enforced quota in the cache: one shared map (reads copy it).
+var quotaEnforced = corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1")}
+
 // operatorAnnotations keeps the operator's own annotations.
 func operatorAnnotations(all map[string]string) map[string]string {
 	var ours map[string]string
@@ -146,15 +181,56 @@ func operatorAnnotations(all map[string]string) map[string]string {
 	return ours
 }
 
-// internedLabels holds one copy of each label set seen on cached objects: a tenant's objects all carry the same
-// labels, and a map per object would be most of what the cache holds. Cached objects are never modified in place
-// (reads return deep copies), so sharing is safe. A set stays after its tenant is gone: a few hundred bytes each.
-var internedLabels = struct {
-	sync.Mutex
-	sets map[string]map[string]string
-}{sets: map[string]map[string]string{}}
+// interner hands out one shared copy of equal values. Cached objects are never modified in place (reads return deep
+// copies), so sharing is safe. It keeps two generations: when the current one has grown to twice what the previous
+// one held, the previous one is dropped, so values no longer in use (a deleted tenant's) go within two generations
+// while the ones in use are carried over as they are met.
+type interner[V any] struct {
+	mu                sync.Mutex
+	current, previous map[string]V
+}
 
-func internLabels(l map[string]string) map[string]string {
+// minGeneration keeps small caches from turning generations over all the time.
+const minGeneration = 4096
+
+func newInterner[V any]() *interner[V] {
+	return &interner[V]{current: map[string]V{}}
+}
+
+// intern returns the shared value for key, made by newValue the first time.
+func (i *interner[V]) intern(key string, newValue func() V) V {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if shared, ok := i.current[key]; ok {
+		return shared
+	}
+	v, ok := i.previous[key]
+	if !ok {
+		v = newValue()
+	}
+	if len(i.current) >= max(minGeneration, 2*len(i.previous)) {
+		i.previous, i.current = i.current, map[string]V{}
+	}
+	i.current[key] = v
+	return v
+}
+
+// Strings: namespaces, namespaced object names, label names and values, Tenant conditions. Maps:
+// label sets (a tenant's objects all carry the same labels, and a map per object would be most of what the cache
+// holds) and the operator's annotations of secrets.
+var (
+	internedStrings = newInterner[string]()
+	internedMaps    = newInterner[map[string]string]()
+)
+
+func internString(s string) string {
+	if s == "" {
+		return s
+	}
+	return internedStrings.intern(s, func() string { return s })
+}
+
+func internStringMap(l map[string]string) map[string]string {
 	if len(l) == 0 {
 		return nil
 	}
@@ -170,11 +246,12 @@ func internLabels(l map[string]string) map[string]string {
 		b.WriteString(l[k])
 		b.WriteByte(0)
 	}
-	internedLabels.Lock()
-	defer internedLabels.Unlock()
-	if shared, ok := internedLabels.sets[b.String()]; ok {
-		return shared
-	}
-	internedLabels.sets[b.String()] = l
-	return l
+	return internedMaps.intern(b.String(), func() map[string]string {
+		// A new set: its keys and values are mostly the same few strings too (label names, the tenant's name).
+		own := make(map[string]string, len(l))
+		for k, v := range l {
+			own[internString(k)] = internString(v)
+		}
+		return own
+	})
 }

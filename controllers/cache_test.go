@@ -17,6 +17,8 @@ limitations under the License.
 package controllers
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -38,12 +40,15 @@ func managedMeta(name string) metav1.ObjectMeta {
 	}
 }
 
-// TestSlimForCacheKeepsWhatTheReconcilerReads, and is idempotent: informers may transform an object twice, and the
-// second pass used to lose the owned-fields hash, so that every object looked changed after a restart.
+// TestSlimForCacheKeepsWhatTheReconcilerReads, and is idempotent: informers transform an object twice when they
+// sync. The second pass used to lose the owned-fields hash, so that every object looked changed after a restart,
+// then to copy every object, doubling the cache during the sync.
 func TestSlimForCacheKeepsWhatTheReconcilerReads(t *testing.T) {
 	for _, obj := range []client.Object{
 		&networkingv1.NetworkPolicy{ObjectMeta: managedMeta("np"), Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Ingress"}}},
 		&corev1.Secret{ObjectMeta: managedMeta("s"), Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"k": []byte("v")}},
+		&corev1.Secret{ObjectMeta: managedMeta("tls"), Type: corev1.SecretTypeTLS, Data: map[string][]byte{
+			"k": []byte("v"), corev1.TLSCertKey: []byte("cert"), corev1.TLSPrivateKeyKey: []byte("key"), caCertKey: []byte("ca")}},
 		&appsv1.Deployment{ObjectMeta: managedMeta("d"), Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2)},
 			Status: appsv1.DeploymentStatus{ObservedGeneration: 3, ReadyReplicas: 2, UpdatedReplicas: 2}},
 		&corev1.ResourceQuota{ObjectMeta: managedMeta("q"), Status: corev1.ResourceQuotaStatus{Hard: corev1.ResourceList{
@@ -56,6 +61,9 @@ func TestSlimForCacheKeepsWhatTheReconcilerReads(t *testing.T) {
 		twice, err := slimForCache(once)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if twice != once {
+			t.Errorf("%T: a second pass copied the slimmed object: during a sync the cache would hold two of each", obj)
 		}
 		for _, slim := range []client.Object{once.(client.Object), twice.(client.Object)} {
 			if ownedHash(slim) == "" || ownedHash(slim) != ownedHash(once.(client.Object)) {
@@ -76,6 +84,9 @@ func checkSlimContent(t *testing.T, slim client.Object) {
 		if string(o.Data["k"]) != "v" || o.Annotations["tenancy.tenant-operator.dev/generated-at"] == "" || o.Annotations["other"] != "" {
 			t.Errorf("secret %+v", o)
 		}
+		if _, ok := o.Data[caCertKey]; ok {
+			t.Errorf("secret %s: the CA's certificate is cached: %+v", o.Name, o.Data)
+		}
 	case *appsv1.Deployment:
 		if *o.Spec.Replicas != 2 || o.Status.ReadyReplicas != 2 || o.Status.ObservedGeneration != 3 {
 			t.Errorf("deployment %+v", o)
@@ -88,5 +99,48 @@ func checkSlimContent(t *testing.T, slim client.Object) {
 		if len(o.Spec.PolicyTypes) != 0 || len(o.Annotations) != 0 {
 			t.Errorf("network policy kept more than it needs: %+v", o)
 		}
+	}
+}
+
+// TestInternerForgetsWhatIsNoLongerMet: values of deleted tenants must not stay forever.
+func TestInternerForgetsWhatIsNoLongerMet(t *testing.T) {
+	i := newInterner[string]()
+	value := func(v string) func() string { return func() string { return v } }
+	if got := i.intern("kept", value("first")); got != "first" {
+		t.Fatal("the first value is the shared one")
+	}
+	// A value met again comes back as the shared one, across a generation.
+	for n := range minGeneration {
+		i.intern(fmt.Sprint("gone-", n), value(""))
+	}
+	if got := i.intern("kept", value("second")); got != "first" {
+		t.Error("a value in use was not shared across a generation")
+	}
+	for n := range 2 * minGeneration {
+		i.intern(fmt.Sprint("new-", n), value(""))
+	}
+	if _, ok := i.previous["gone-0"]; ok {
+		t.Error("a value not met for two generations is still held")
+	}
+	if _, ok := i.current["gone-0"]; ok {
+		t.Error("a value not met for two generations is still held")
+	}
+	if len(i.current)+len(i.previous) > 4*minGeneration {
+		t.Errorf("interner holds %d values", len(i.current)+len(i.previous))
+	}
+}
+
+// TestSecretsShareAnnotations: secrets generated in the same second carry the same annotations; one map serves all.
+func TestSecretsShareAnnotations(t *testing.T) {
+	annotations := make([]map[string]string, 0, 2)
+	for _, name := range []string{"a", "b"} {
+		slim, err := slimForCache(&corev1.Secret{ObjectMeta: managedMeta(name), Data: map[string][]byte{"k": []byte(name)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		annotations = append(annotations, slim.(*corev1.Secret).Annotations)
+	}
+	if reflect.ValueOf(annotations[0]).UnsafePointer() != reflect.ValueOf(annotations[1]).UnsafePointer() {
+		t.Error("two secrets with the same annotations hold a map each")
 	}
 }

@@ -43,6 +43,8 @@ const (
 	encryptionKeyPrimary = "primary"
 	encryptionKeyPrefix  = "key-"
 	encryptionKeyBytes   = 32
+	// caCertKey in backend-tls holds the CA's certificate, for clients of the back-end.
+	caCertKey = "ca.crt"
 )
 
 // secretKeys are the keys of a generated secret: spec keys, defaulting to [password].
@@ -166,7 +168,7 @@ func desiredTLSSecret(t *tenancyv1alpha1.Tenant, existing *corev1.Secret, ca *CA
 		}
 		renewed = true
 	}
-	data["ca.crt"] = ca.CertPEM
+	data[caCertKey] = ca.CertPEM
 	secret = &corev1.Secret{ObjectMeta: objectMeta(t, TLSSecretName), Type: corev1.SecretTypeTLS, Data: data}
 	secret.Annotations = map[string]string{AnnotationNotAfter: notAfter.UTC().Format(time.RFC3339)}
 	return secret, renewed, nil

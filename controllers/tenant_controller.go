@@ -589,8 +589,9 @@ func requeueFor(at, now time.Time) ctrl.Result {
 // SetupWithManager registers the reconciler: Tenants, and every kind it manages, mapped back to their Tenant by label.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
+		// The cache keeps no annotations of Tenants (slimTenant): none changes what the operator does.
 		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{},
-			predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, deletionPredicate()))).
+			predicate.LabelChangedPredicate{}, deletionPredicate()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("tenant")
 	toTenant := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {

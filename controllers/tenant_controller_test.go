@@ -701,4 +701,7 @@ func TestSteadyTenantCostsNoWrite(t *testing.T) {
 	if len(writes) > 0 {
 		t.Errorf("a steady tenant's reconcile would write: %v", writes)
 	}
+	if n := checkOwnedHashes(ctx, t, direct, tenant); n < 19 {
+		t.Errorf("compared the owned-fields hashes of %d objects, want every one of the tenant's", n)
+	}
 }

@@ -96,6 +96,9 @@ func measureOperator(ctx context.Context, root string, o options, r *report) err
 
 func (b *bench) startOperator(ctx context.Context) error {
 	var env []string
+	// BENCH_OPERATOR_ENV adds to the operator's environment: GOGC=50, GODEBUG=memprofilerate=4096 for exact heap
+	// profiles with BENCH_PPROF.
+	env = append(env, strings.Fields(os.Getenv("BENCH_OPERATOR_ENV"))...)
 	if b.o.goMemLimit != "" {
 		env = append(env, "GOMEMLIMIT="+b.o.goMemLimit)
 	}
@@ -126,6 +129,7 @@ func (b *bench) provision(ctx context.Context, r *report) error {
 					quarterN = rss
 				}
 				mu.Unlock()
+				saveProfiles(filepath.Dir(b.o.jsonPath), "quarter")
 				return true, nil
 			}
 			return false, nil
@@ -153,7 +157,9 @@ func (b *bench) provision(ctx context.Context, r *report) error {
 		return err
 	}
 	r.Provisioning.Seconds = time.Since(start).Seconds()
-	r.Provisioning.RatioToRaw = r.Provisioning.Seconds / r.Raw.Seconds
+	if r.Raw.Seconds > 0 {
+		r.Provisioning.RatioToRaw = r.Provisioning.Seconds / r.Raw.Seconds
+	}
 	logf("operator: %d tenants provisioned in %.1fs", b.o.n, r.Provisioning.Seconds)
 	// Let the last status updates and informer events settle before counting.
 	if err := b.waitIdle(ctx, 0); err != nil {
@@ -180,21 +186,38 @@ func (b *bench) provision(ctx context.Context, r *report) error {
 		return err
 	}
 	r.Memory.HeapMiB = mib(int64(m.Sum("go_memstats_heap_alloc_bytes")))
-	if debugResources {
-		for _, line := range strings.Split(string(m), "\n") {
-			if strings.HasPrefix(line, "go_memstats_") || strings.HasPrefix(line, "process_") || strings.HasPrefix(line, "go_goroutines") {
-				logf("debug: %s", line)
+	b.debugMemory("provisioned", m)
+	saveProfiles(filepath.Dir(b.o.jsonPath), "provisioned")
+	return nil
+}
+
+// debugMemory logs the operator's memory figures (BENCH_DEBUG), from its /proc status and its metrics m.
+func (b *bench) debugMemory(when string, m localcluster.Metrics) {
+	if !debugResources {
+		return
+	}
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.operator.Pid())); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "Rss") || strings.HasPrefix(line, "Vm") {
+				logf("debug %s: %s", when, line)
 			}
 		}
 	}
-	saveProfiles(filepath.Dir(b.o.jsonPath), "provisioned")
-	return nil
+	for _, line := range strings.Split(string(m), "\n") {
+		if strings.HasPrefix(line, "go_memstats_") || strings.HasPrefix(line, "process_") || strings.HasPrefix(line, "go_goroutines") {
+			logf("debug %s: %s", when, line)
+		}
+	}
 }
 
 // saveProfiles keeps the operator's heap profiles in dir when BENCH_PPROF names its pprof address.
 func saveProfiles(dir, when string) {
 	addr := os.Getenv("BENCH_PPROF")
 	if addr == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		logf("profiles: %v", err)
 		return
 	}
 	for name, path := range map[string]string{"heap": "/debug/pprof/heap?gc=1", "allocs": "/debug/pprof/allocs"} {
@@ -205,7 +228,9 @@ func saveProfiles(dir, when string) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		_ = os.WriteFile(filepath.Join(dir, "bench-"+when+"-"+name+".pprof"), b, 0o600)
+		if err := os.WriteFile(filepath.Join(dir, "bench-"+when+"-"+name+".pprof"), b, 0o600); err != nil {
+			logf("profile %s: %v", name, err)
+		}
 	}
 }
 
@@ -298,6 +323,8 @@ func (b *bench) restart(ctx context.Context, r *report) error {
 		return err
 	}
 	r.Memory.HeapAfterRestartMiB = mib(int64(m.Sum("go_memstats_heap_alloc_bytes")))
+	b.debugMemory("restart", m)
+	saveProfiles(filepath.Dir(b.o.jsonPath), "restart")
 	logf("restart: %d of %d objects rewritten, %d writes", r.Restart.Rewritten, r.Restart.Objects, r.Restart.Writes)
 	return nil
 }

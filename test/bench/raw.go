@@ -40,17 +40,12 @@ func measureRaw(ctx context.Context, root string, o options, r *report) error {
 	if err != nil {
 		return err
 	}
-	ca, err := controllers.NewCA(time.Now(), rand.Reader)
+	rendered, err := renderTenants(o.n)
 	if err != nil {
 		return err
 	}
-	cfg := controllers.DefaultConfig()
-	rendered := make([][]*unstructured.Unstructured, o.n)
-	for i := range o.n {
-		if rendered[i], err = controllers.RenderNewTenant(benchTenant(i, o.n), cfg, ca, time.Now(), rand.Reader); err != nil {
-			return err
-		}
-		r.Raw.Objects += len(rendered[i])
+	for _, objs := range rendered {
+		r.Raw.Objects += len(objs)
 	}
 	start := time.Now()
 	err = parallel(ctx, o.n, o.workers, func(ctx context.Context, i int) error {
@@ -65,4 +60,20 @@ func measureRaw(ctx context.Context, root string, o options, r *report) error {
 	r.Raw.ObjectsPerTenant = float64(r.Raw.Objects) / float64(o.n)
 	logf("raw: %d objects in %.1fs", r.Raw.Objects, r.Raw.Seconds)
 	return err
+}
+
+// renderTenants renders the objects of n new bench tenants with the operator's own functions, in its order.
+func renderTenants(n int) ([][]*unstructured.Unstructured, error) {
+	ca, err := controllers.NewCA(time.Now(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	cfg := controllers.DefaultConfig()
+	rendered := make([][]*unstructured.Unstructured, n)
+	for i := range n {
+		if rendered[i], err = controllers.RenderNewTenant(benchTenant(i, n), cfg, ca, time.Now(), rand.Reader); err != nil {
+			return nil, err
+		}
+	}
+	return rendered, nil
 }
