@@ -138,7 +138,9 @@ func slimObject(obj client.Object, m metav1.ObjectMeta) client.Object {
 		d.Spec.Template.Annotations = o.Spec.Template.Annotations
 		return d
 	case *corev1.ResourceQuota:
-		// The operator only asks whether the quota controller has taken the quota up: one enforced limit says so.
+		// The operator only asks whether the quota controller has taken the quota up (one enforced limit says so),
+		// and how long it has had to.
+		m.CreationTimestamp = o.CreationTimestamp
 		q := &corev1.ResourceQuota{ObjectMeta: m}
 		if len(o.Status.Hard) > 0 {
 			q.Status.Hard = quotaEnforced

@@ -141,7 +141,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	quotaEnforced, err := r.quotaEnforced(ctx, t)
+	quotaEnforced, quotaCreatedAt, err := r.quotaState(ctx, t)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -158,11 +158,12 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 		// already gone; their arrival in the cache brings the next pass.
 		return sooner(result, cacheLagRequeue), nil
 	}
-	if results.quotaCreated && len(results.failures) == 0 && !quotaEnforced {
+	if wait := quotaWait(results, quotaEnforced, quotaCreatedAt, r.Clock()); wait > 0 && len(results.failures) == 0 {
 		// The quota controller takes up a new ResourceQuota within moments, and its update brings the next pass.
 		// Reporting QuotaPending in between would cost every new tenant one more status write for a state nobody
-		// acts on; should the quota controller be slow, the requeue reports it.
-		return sooner(result, quotaGrace), nil
+		// acts on, whatever other event brings a pass meanwhile; should the quota controller be slow, the requeue
+		// reports it.
+		return sooner(result, wait), nil
 	}
 	return result, r.writeStatus(ctx, t, status)
 }
@@ -433,15 +434,33 @@ func (r *TenantReconciler) backendStatus(ctx context.Context, t *tenancyv1alpha1
 	return &backendObservation{deployment: d}, nil
 }
 
-// quotaEnforced reports whether the quota controller has taken up the tenant's ResourceQuota: until then, admission
-// does not enforce it.
-func (r *TenantReconciler) quotaEnforced(ctx context.Context, t *tenancyv1alpha1.Tenant) (bool, error) {
+// quotaState reports whether the quota controller has taken up the tenant's ResourceQuota (until then, admission
+// does not enforce it), and when the quota was created, if it exists.
+func (r *TenantReconciler) quotaState(ctx context.Context, t *tenancyv1alpha1.Tenant) (enforced bool, createdAt time.Time, err error) {
 	q := &corev1.ResourceQuota{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: tenantNamespace(t), Name: QuotaName}, q)
+	err = r.Get(ctx, client.ObjectKey{Namespace: tenantNamespace(t), Name: QuotaName}, q)
 	if apierrors.IsNotFound(err) {
-		return false, nil
+		return false, time.Time{}, nil
 	}
-	return err == nil && len(q.Status.Hard) > 0, err
+	return err == nil && len(q.Status.Hard) > 0, q.CreationTimestamp.Time, err
+}
+
+// quotaWait is how much longer the status may wait for the quota controller: the rest of quotaGrace after the
+// quota's creation (by this pass, or by an earlier one), nothing once it is enforced or the grace is over. A
+// creation time ahead of the clock (skew, or a test's clock) waits for nothing.
+func quotaWait(results applyResults, enforced bool, createdAt, now time.Time) time.Duration {
+	switch {
+	case enforced:
+		return 0
+	case results.quotaCreated:
+		return quotaGrace
+	case createdAt.IsZero():
+		return 0
+	}
+	if age := now.Sub(createdAt); age >= 0 && age < quotaGrace {
+		return max(quotaGrace-age, time.Second)
+	}
+	return 0
 }
 
 // reconcileDelete carries out the deletion policy, then lets the Tenant go.

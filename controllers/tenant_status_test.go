@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -95,5 +96,30 @@ func TestFailedStatusOnNamespaceConflict(t *testing.T) {
 	c := meta.FindStatusCondition(s.Conditions, tenancyv1alpha1.ConditionReady)
 	if s.Phase != tenancyv1alpha1.TenantPhaseFailed || c.Reason != tenancyv1alpha1.ReasonNamespaceConflict || c.Message != "taken" {
 		t.Errorf("status = %+v", s)
+	}
+}
+
+// TestQuotaWait: a new tenant's status waits for the quota controller for quotaGrace after the quota's creation,
+// whichever pass comes in between (a pass that did not create the quota used to write QuotaPending, then Ready).
+func TestQuotaWait(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		results   applyResults
+		enforced  bool
+		createdAt time.Time
+		want      time.Duration
+	}{
+		{"created by this pass", applyResults{quotaCreated: true}, false, time.Time{}, quotaGrace},
+		{"created 2s ago by an earlier pass", applyResults{}, false, now.Add(-2 * time.Second), quotaGrace - 2*time.Second},
+		{"at least a second", applyResults{}, false, now.Add(-quotaGrace + time.Millisecond), time.Second},
+		{"grace over", applyResults{}, false, now.Add(-quotaGrace), 0},
+		{"enforced", applyResults{quotaCreated: true}, true, now, 0},
+		{"no quota", applyResults{}, false, time.Time{}, 0},
+		{"created ahead of the clock", applyResults{}, false, now.Add(time.Hour), 0},
+	} {
+		if got := quotaWait(tc.results, tc.enforced, tc.createdAt, now); got != tc.want {
+			t.Errorf("%s: wait %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -58,9 +58,10 @@ func TestHelmTemplate(t *testing.T) {
 	want := map[string]struct {
 		replicas                                      int32
 		crd, pdb, spread, monitoring, imagePullPolicy bool
+		goGC                                          string
 	}{
 		"":                    {replicas: 2, crd: true, pdb: true, spread: true, imagePullPolicy: true},
-		"full-values.yaml":    {replicas: 3, crd: true, pdb: true, spread: true, monitoring: true},
+		"full-values.yaml":    {replicas: 3, crd: true, pdb: true, spread: true, monitoring: true, goGC: "50"},
 		"minimal-values.yaml": {replicas: 1, imagePullPolicy: true},
 	}
 	for _, f := range valueFiles(t) {
@@ -79,6 +80,15 @@ func TestHelmTemplate(t *testing.T) {
 				t.Errorf("replicas = %d, want %d", *d.Spec.Replicas, w.replicas)
 			}
 			checkHardened(t, d.Spec.Template.Spec)
+			goGC := ""
+			for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+				if e.Name == "GOGC" {
+					goGC = e.Value
+				}
+			}
+			if goGC != w.goGC {
+				t.Errorf("GOGC = %q, want %q", goGC, w.goGC)
+			}
 			if got := len(d.Spec.Template.Spec.TopologySpreadConstraints) > 0; got != w.spread {
 				t.Errorf("topology spread = %v, want %v", got, w.spread)
 			}
