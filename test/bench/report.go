@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -130,6 +131,9 @@ func (r *report) statusAt(ok bool, targetN int) string {
 func verbs(m map[string]int) string {
 	parts := make([]string, 0, len(m))
 	for _, v := range sortedVerbs(m) {
+		if strings.HasPrefix(v, resourcePrefix) && !debugResources {
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s %d", v, m[v]))
 	}
 	if len(parts) == 0 {
@@ -162,7 +166,7 @@ func (r *report) markdown() string {
 	} else {
 		row("provisioning / raw", "not measured (-raw=false)", "<= 1.3", "")
 	}
-	row("API requests per tenant (reads and writes of its objects and status)", fmt.Sprintf("%.2f", r.API.PerTenant),
+	row("API requests per tenant (reads and writes of its objects and status)", strconv.FormatFloat(r.API.PerTenant, 'f', -1, 64),
 		fmt.Sprintf("<= objects + 3 = %.0f", r.API.ObjectsPerTenant+3), status(r.API.PerTenant <= r.API.ObjectsPerTenant+3))
 	row("  fixed requests (informers' list/watch, leader election, metrics scrape auth)", fmt.Sprintf("%d", r.API.Fixed), "", "")
 	row("  by verb", verbs(r.API.ByVerb), "", "")
