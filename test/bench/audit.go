@@ -32,8 +32,10 @@ type auditEvent struct {
 	Verb      string `json:"verb"`
 	Stage     string `json:"stage"`
 	ObjectRef *struct {
-		Resource  string `json:"resource"`
-		Namespace string `json:"namespace"`
+		Resource    string `json:"resource"`
+		Subresource string `json:"subresource"`
+		Namespace   string `json:"namespace"`
+		Name        string `json:"name"`
 	} `json:"objectRef"`
 }
 
@@ -83,7 +85,11 @@ func (a auditLog) requests(from, to int64) (map[string]int, error) {
 		verb := e.Verb
 		// By resource as well, always in the JSON (to explain a count after the fact), in the table with BENCH_DEBUG.
 		if e.ObjectRef != nil {
-			byVerb[resourcePrefix+e.Verb+":"+e.ObjectRef.Resource]++
+			resource := e.ObjectRef.Resource
+			if e.ObjectRef.Subresource != "" {
+				resource += "/" + e.ObjectRef.Subresource
+			}
+			byVerb[resourcePrefix+e.Verb+":"+resource]++
 		}
 		// Leader election renews a Lease every few seconds whatever the number of tenants, and each scrape of the
 		// metrics endpoint is authenticated and authorized by the apiserver: counted apart.
