@@ -18,9 +18,12 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,6 +37,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -67,8 +71,9 @@ type TenantReconciler struct {
 	MaxConcurrentReconciles int
 
 	expectations expectations
-	// phases is the phase each tenant's metric series last reported; pruned, the generation last pruned for.
-	phases, pruned sync.Map
+	// phases is the phase each tenant's metric series last reported; pruned, the generation last pruned for;
+	// statusWrites, the last status written (statusWrite).
+	phases, pruned, statusWrites sync.Map
 }
 
 // Waits of the reconciler: for the cache to show an object just created, and for the quota controller to take up a
@@ -488,6 +493,7 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, t *tenancyv1alph
 	tenantPhase.DeletePartialMatch(map[string]string{metricTenant: t.Name})
 	r.phases.Delete(t.Name)
 	r.pruned.Delete(t.Name)
+	r.statusWrites.Delete(t.Name)
 	certificateExpiry.DeleteLabelValues(t.Name)
 	patch := client.MergeFrom(t.DeepCopy())
 	controllerutil.RemoveFinalizer(t, Finalizer)
@@ -571,14 +577,40 @@ func (r *TenantReconciler) deleteOwnerAccess(ctx context.Context, t *tenancyv1al
 	return nil
 }
 
-// writeStatus writes status once, and only when it changed.
+// writeStatus writes status once, and only when it changed. A pass that starts before the cache shows the
+// previous pass's write sees the old status: if that write was of this very status, it is not sent again.
 func (r *TenantReconciler) writeStatus(ctx context.Context, t *tenancyv1alpha1.Tenant, status tenancyv1alpha1.TenantStatus) error {
 	if statusEqual(t.Status, status) {
 		return nil
 	}
+	written := statusDigest(status)
+	if last, ok := r.statusWrites.Load(t.Name); ok && last == (statusWrite{before: t.ResourceVersion, status: written}) {
+		return nil
+	}
+	before := t.ResourceVersion
 	patch := client.MergeFrom(t.DeepCopy())
 	t.Status = status
-	return r.Status().Patch(ctx, t, patch)
+	if err := r.Status().Patch(ctx, t, patch); err != nil {
+		return err
+	}
+	r.statusWrites.Store(t.Name, statusWrite{before: before, status: written})
+	return nil
+}
+
+// statusWrite is the last status the operator wrote for a tenant, and the Tenant's resourceVersion it was written
+// over: while the cache still shows that version, the write is not in the cache yet.
+type statusWrite struct{ before, status string }
+
+// statusDigest identifies a status but for its conditions' transition times, which a pass computing from a stale
+// status sets anew.
+func statusDigest(s tenancyv1alpha1.TenantStatus) string {
+	s.Conditions = slices.Clone(s.Conditions)
+	for i := range s.Conditions {
+		s.Conditions[i].LastTransitionTime = metav1.Time{}
+	}
+	b, _ := json.Marshal(s)
+	sum := sha256.Sum256(b)
+	return string(sum[:16])
 }
 
 func (r *TenantReconciler) recordMetrics(t *tenancyv1alpha1.Tenant, s tenancyv1alpha1.TenantStatus, observed observedState) {
