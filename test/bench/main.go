@@ -114,7 +114,8 @@ func run(ctx context.Context, o options) (*report, error) {
 			return nil, fmt.Errorf("raw phase: %w", err)
 		}
 	} else {
-		rendered, err := renderTenants(1)
+		// The first of N tenants: alone, a tenant would allow itself in, which renders no policy.
+		rendered, err := renderTenants(1, o.n)
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,7 @@ func measureRaw(ctx context.Context, root string, o options, r *report) error {
 	if err != nil {
 		return err
 	}
-	rendered, err := renderTenants(o.n)
+	rendered, err := renderTenants(o.n, o.n)
 	if err != nil {
 		return err
 	}
@@ -62,15 +62,16 @@ func measureRaw(ctx context.Context, root string, o options, r *report) error {
 	return err
 }
 
-// renderTenants renders the objects of n new bench tenants with the operator's own functions, in its order.
-func renderTenants(n int) ([][]*unstructured.Unstructured, error) {
+// renderTenants renders the objects of the first count of n new bench tenants (each allows the next one in) with
+// the operator's own functions, in its order.
+func renderTenants(count, n int) ([][]*unstructured.Unstructured, error) {
 	ca, err := controllers.NewCA(time.Now(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	cfg := controllers.DefaultConfig()
-	rendered := make([][]*unstructured.Unstructured, n)
-	for i := range n {
+	rendered := make([][]*unstructured.Unstructured, count)
+	for i := range count {
 		if rendered[i], err = controllers.RenderNewTenant(benchTenant(i, n), cfg, ca, time.Now(), rand.Reader); err != nil {
 			return nil, err
 		}
