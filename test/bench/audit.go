@@ -35,7 +35,6 @@ type auditEvent struct {
 		Resource    string `json:"resource"`
 		Subresource string `json:"subresource"`
 		Namespace   string `json:"namespace"`
-		Name        string `json:"name"`
 	} `json:"objectRef"`
 }
 
