@@ -88,13 +88,15 @@ func parseFlags() flags {
 // bindConfigFlags exposes the tenant defaults and cluster facts a cluster admin sets.
 func bindConfigFlags(c *controllers.Config) {
 	resourceList := func(name, usage string, target *corev1.ResourceList) {
-		flag.Func(name, usage+" (name=quantity,...; default "+formatResourceList(*target)+")", func(s string) error {
-			l, err := controllers.ParseResourceList(s)
-			*target = l
+		flag.Func(name, usage+" (name=quantity,...: each overrides that key of the default "+formatResourceList(*target)+")", func(s string) error {
+			l, err := controllers.OverrideResourceList(*target, s)
+			if err == nil {
+				*target = l
+			}
 			return err
 		})
 	}
-	resourceList("default-quota", "ResourceQuota of tenants that set none", &c.DefaultQuota)
+	resourceList("default-quota", "Every tenant's ResourceQuota; a Tenant's spec.quota overrides it key by key", &c.DefaultQuota)
 	resourceList("default-container-limits", "Limit given to tenant containers that set none", &c.DefaultLimits.Default)
 	resourceList("default-container-requests", "Request given to tenant containers that set none", &c.DefaultLimits.DefaultRequest)
 	resourceList("max-container-limits", "Most a tenant container may ask for", &c.DefaultLimits.Max)
@@ -109,9 +111,10 @@ func bindConfigFlags(c *controllers.Config) {
 			return nil
 		})
 	}
-	list("ingress-namespaces", "Namespaces of the ingress controllers allowed to reach every tenant back-end", &c.IngressNamespaces)
-	list("cluster-cidrs", "The cluster's pod, service and node CIDRs, excluded from tenants' internet egress", &c.ClusterCIDRs)
-	flag.StringVar(&c.DNSNamespace, "dns-namespace", c.DNSNamespace, "Namespace of the cluster DNS pods tenants may query.")
+	list("ingress-namespaces", "Namespaces of the ingress controllers allowed to reach every tenant back-end; no tenant may claim them", &c.IngressNamespaces)
+	list("reserved-namespaces", "Shared namespaces (monitoring, logging) no tenant may claim, besides the operator's, the ingress controllers' and the DNS namespace", &c.ReservedNamespaces)
+	list("cluster-cidrs", "The cluster's pod, service and node CIDRs, excluded from tenants' egress", &c.ClusterCIDRs)
+	flag.StringVar(&c.DNSNamespace, "dns-namespace", c.DNSNamespace, "Namespace of the cluster DNS pods tenants may query; no tenant may claim it.")
 	flag.StringVar(&c.ClusterDomain, "cluster-domain", c.ClusterDomain, "The cluster's DNS domain, for back-end certificates.")
 	flag.StringVar(&c.CASecretName, "ca-secret-name", c.CASecretName,
 		"Secret (type kubernetes.io/tls, ECDSA key) in the operator's namespace holding the CA that signs back-end certificates; created at first start when absent.")

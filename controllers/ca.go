@@ -27,6 +27,8 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,8 +46,12 @@ type CA struct {
 	KeyPEM  []byte
 }
 
-// NewCA creates a self-signed CA valid for ten years.
-func NewCA(now time.Time, rand io.Reader) (*CA, error) {
+// NewCA creates a self-signed CA valid for ten years. Its name constraints (critical, so a client that cannot check
+// them refuses the CA) make any certificate it signs valid only for names under "svc" and "svc.<clusterDomain>", the
+// Service names of the cluster, and never for an IP address: a leaked CA key, or a bug in what the operator signs,
+// cannot yield a certificate for another site. A CA created before the constraints existed, or supplied by the
+// admin, is used as it is: replace its Secret to get them.
+func NewCA(clusterDomain string, now time.Time, rand io.Reader) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand)
 	if err != nil {
 		return nil, err
@@ -63,6 +69,13 @@ func NewCA(now time.Time, rand io.Reader) (*CA, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
+		// Tenant back-ends are served as backend.<ns>.svc[.<clusterDomain>] (backendDNSNames).
+		PermittedDNSDomainsCritical: true,
+		PermittedDNSDomains:         []string{"svc", "svc." + strings.TrimSuffix(clusterDomain, ".")},
+		ExcludedIPRanges: []*net.IPNet{
+			{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 8*net.IPv4len)},
+			{IP: net.IPv6zero, Mask: net.CIDRMask(0, 8*net.IPv6len)},
+		},
 	}
 	der, err := x509.CreateCertificate(rand, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -145,8 +158,10 @@ type CAProvider struct {
 	Writer    client.Client
 	Namespace string
 	Name      string
-	Clock     func() time.Time
-	Rand      io.Reader
+	// ClusterDomain bounds the names a CA created here may sign for (NewCA).
+	ClusterDomain string
+	Clock         func() time.Time
+	Rand          io.Reader
 
 	mu sync.Mutex
 	ca *CA
@@ -164,7 +179,7 @@ func (p *CAProvider) Get(ctx context.Context) (*CA, error) {
 	secret := &corev1.Secret{}
 	err := p.Reader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Name}, secret)
 	if apierrors.IsNotFound(err) {
-		ca, err := NewCA(p.Clock(), p.Rand)
+		ca, err := NewCA(p.ClusterDomain, p.Clock(), p.Rand)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"bytes"
 	"maps"
 	"sort"
 	"strings"
@@ -102,21 +103,58 @@ func slimForCache(in any) (any, error) {
 	if _, ok := obj.(*corev1.Namespace); ok || m.Namespace != "" {
 		m.Name = internString(m.Name)
 	}
+	posing := false
 	if obj.GetLabels()[LabelManagedBy] == ManagedByValue {
-		if hash, err := ownedFieldsHash(obj); err == nil {
+		if posing = !appliedByOperator(obj); posing {
+			// Someone else put the operator's labels on it (only system:masters and the control plane can, past the
+			// reserved-labels guardrail): the cache keeps it as what it is, not the operator's, and none of its
+			// content, so that such objects can neither be taken for the operator's nor fill its memory.
+			m.Labels = internStringMap(withoutOperatorLabels(obj.GetLabels()))
+		} else if hash, err := ownedFieldsHash(obj); err == nil {
 			m.GenerateName = hash
 		}
 	}
-	if slim := slimObject(obj, m); slim != nil {
+	slim := slimObject(obj, m)
+	if secret, ok := slim.(*corev1.Secret); ok && posing {
+		secret.Data, secret.Annotations = nil, nil
+	}
+	if slim != nil {
 		return slim, nil
 	}
 	return in, nil
+}
+
+// appliedByOperator reports whether the operator's own server-side apply set obj's managed-by label: the
+// operator's objects are the ones it created, whatever labels anyone else may have written. Looked up in the raw
+// field set rather than parsed: the informers call this for every event of every managed object.
+func appliedByOperator(obj client.Object) bool {
+	for _, entry := range obj.GetManagedFields() {
+		if entry.Manager == FieldOwner && entry.Operation == metav1.ManagedFieldsOperationApply && entry.Subresource == "" &&
+			entry.FieldsV1 != nil && bytes.Contains(entry.FieldsV1.GetRawBytes(), managedByField) {
+			return true
+		}
+	}
+	return false
+}
+
+var managedByField = []byte(`"f:` + LabelManagedBy + `"`)
+
+// withoutOperatorLabels is labels less the ones that mark the operator's objects.
+func withoutOperatorLabels(all map[string]string) map[string]string {
+	out := maps.Clone(all)
+	delete(out, LabelManagedBy)
+	delete(out, LabelTenant)
+	return out
 }
 
 // slimObject builds the cache's copy of obj from its slimmed metadata m.
 func slimObject(obj client.Object, m metav1.ObjectMeta) client.Object {
 	switch o := obj.(type) {
 	case *corev1.Namespace:
+		// Whether a deleted Tenant retained it decides whether a new one may take it.
+		if o.Annotations[AnnotationRetained] != "" {
+			m.Annotations = map[string]string{AnnotationRetained: o.Annotations[AnnotationRetained]}
+		}
 		return &corev1.Namespace{ObjectMeta: m, Status: corev1.NamespaceStatus{Phase: o.Status.Phase}}
 	case *corev1.Secret:
 		// Generated secrets keep their values and generation time until rotation; certificates their expiry. Secrets

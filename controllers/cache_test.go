@@ -144,3 +144,50 @@ func TestSecretsShareAnnotations(t *testing.T) {
 		t.Error("two secrets with the same annotations hold a map each")
 	}
 }
+
+// TestObjectsPosingAsTheOperatorsAreNotTheOperators: an object carrying the operator's labels that the operator's
+// own apply did not label (created by someone else, or labelled by someone else after the fact) is neither taken
+// for the operator's (adopted, protected, pruned) nor kept whole in its cache, where large Secrets would exhaust its
+// memory.
+func TestObjectsPosingAsTheOperatorsAreNotTheOperators(t *testing.T) {
+	entry := func(manager string, op metav1.ManagedFieldsOperationType, fields string) metav1.ManagedFieldsEntry {
+		return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, APIVersion: "v1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(fields)}
+	}
+	labelled := `{"f:metadata":{"f:labels":{"f:app.kubernetes.io/managed-by":{},"f:tenancy.tenant-operator.dev/tenant":{}}}}`
+	for _, tc := range []struct {
+		name    string
+		entries []metav1.ManagedFieldsEntry
+		ours    bool
+	}{
+		{"applied by the operator", []metav1.ManagedFieldsEntry{entry(FieldOwner, metav1.ManagedFieldsOperationApply, labelled)}, true},
+		{"created by kubectl", []metav1.ManagedFieldsEntry{entry("kubectl-create", metav1.ManagedFieldsOperationUpdate, labelled)}, false},
+		{"applied by someone else", []metav1.ManagedFieldsEntry{entry("helm", metav1.ManagedFieldsOperationApply, labelled)}, false},
+		{"the operator's name on an update", []metav1.ManagedFieldsEntry{entry(FieldOwner, metav1.ManagedFieldsOperationUpdate, labelled)}, false},
+		{"applied by the operator without its label, labelled by kubectl", []metav1.ManagedFieldsEntry{
+			entry(FieldOwner, metav1.ManagedFieldsOperationApply, `{"f:data":{"f:password":{}}}`),
+			entry("kubectl-label", metav1.ManagedFieldsOperationUpdate, labelled),
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			secret := &corev1.Secret{ObjectMeta: managedMeta("db"), Data: map[string][]byte{"password": make([]byte, 1<<20)}}
+			secret.ManagedFields = tc.entries
+			if got := isManagedBy(secret, "t"); got != tc.ours {
+				t.Errorf("read from the apiserver: isManagedBy = %v, want %v", got, tc.ours)
+			}
+			slim, err := slimForCache(secret.DeepCopy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cached := slim.(*corev1.Secret)
+			if got := isManagedBy(cached, "t"); got != tc.ours {
+				t.Errorf("cached: isManagedBy = %v, want %v (labels %v)", got, tc.ours, cached.Labels)
+			}
+			if !tc.ours && (len(cached.Data) != 0 || ownedHash(cached) != "") {
+				t.Errorf("cached: %d data keys and owned hash %q of an object that is not the operator's", len(cached.Data), ownedHash(cached))
+			}
+			if tc.ours && len(cached.Data["password"]) != 1<<20 {
+				t.Error("cached: the operator's own Secret lost its data")
+			}
+		})
+	}
+}

@@ -33,15 +33,18 @@ import (
 type Config struct {
 	// OperatorNamespace is where the operator runs; no tenant may claim it.
 	OperatorNamespace string
-	// DefaultQuota is the ResourceQuota of tenants that set none.
+	// DefaultQuota is every tenant's ResourceQuota; spec.quota.hard overrides it key by key.
 	DefaultQuota corev1.ResourceList
-	// DefaultLimits is the LimitRange of tenants that set none.
+	// DefaultLimits is every tenant's LimitRange; spec.limits overrides each of its lists key by key.
 	DefaultLimits tenancyv1alpha1.LimitsSpec
-	// IngressNamespaces are the namespaces of the ingress controllers allowed to reach every back-end.
+	// IngressNamespaces are the namespaces of the ingress controllers allowed to reach every back-end. No tenant may
+	// claim them.
 	IngressNamespaces []string
+	// ReservedNamespaces are other shared namespaces (monitoring, logging) no tenant may claim.
+	ReservedNamespaces []string
 	// ClusterCIDRs are the cluster's pod, service and node ranges, kept out of "internet" egress.
 	ClusterCIDRs []string
-	// DNSNamespace and DNSPodLabels select the cluster DNS pods tenants may query.
+	// DNSNamespace and DNSPodLabels select the cluster DNS pods tenants may query. No tenant may claim DNSNamespace.
 	DNSNamespace string
 	DNSPodLabels map[string]string
 	// ClusterDomain is the cluster's DNS domain, for the back-end certificate's names.
@@ -58,36 +61,48 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		OperatorNamespace: "tenant-operator-system",
+		// Every resource the multi-tenancy benchmark expects a tenant's quota to cover (MTB CC-FNS-1 and CC-FNS-2).
 		DefaultQuota: corev1.ResourceList{
-			corev1.ResourceRequestsCPU:            resource.MustParse("4"),
-			corev1.ResourceRequestsMemory:         resource.MustParse("8Gi"),
-			corev1.ResourceLimitsCPU:              resource.MustParse("8"),
-			corev1.ResourceLimitsMemory:           resource.MustParse("16Gi"),
-			corev1.ResourcePods:                   resource.MustParse("50"),
-			corev1.ResourceServices:               resource.MustParse("10"),
-			corev1.ResourceSecrets:                resource.MustParse("50"),
-			corev1.ResourceConfigMaps:             resource.MustParse("50"),
-			corev1.ResourcePersistentVolumeClaims: resource.MustParse("10"),
-			corev1.ResourceRequestsStorage:        resource.MustParse("100Gi"),
+			corev1.ResourceRequestsCPU:              resource.MustParse("4"),
+			corev1.ResourceRequestsMemory:           resource.MustParse("8Gi"),
+			corev1.ResourceRequestsEphemeralStorage: resource.MustParse("20Gi"),
+			corev1.ResourceLimitsCPU:                resource.MustParse("8"),
+			corev1.ResourceLimitsMemory:             resource.MustParse("16Gi"),
+			corev1.ResourceLimitsEphemeralStorage:   resource.MustParse("40Gi"),
+			corev1.ResourcePods:                     resource.MustParse("50"),
+			corev1.ResourceServices:                 resource.MustParse("10"),
+			corev1.ResourceReplicationControllers:   resource.MustParse("10"),
+			corev1.ResourceSecrets:                  resource.MustParse("50"),
+			corev1.ResourceConfigMaps:               resource.MustParse("50"),
+			corev1.ResourcePersistentVolumeClaims:   resource.MustParse("10"),
+			corev1.ResourceRequestsStorage:          resource.MustParse("100Gi"),
+			// The tenant's own quota is the only one; tenants cannot create quotas anyway.
+			corev1.ResourceQuotas: resource.MustParse("1"),
 			// Tenants may not create what the guardrails forbid anyway; a zero quota says so twice.
 			corev1.ResourceServicesNodePorts:     resource.MustParse("0"),
 			corev1.ResourceServicesLoadBalancers: resource.MustParse("0"),
 		},
+		// Every resource the quota bounds per pod has a default here: under a quota on ephemeral-storage, a pod that
+		// sets none is admitted only because the LimitRange gives it one.
 		DefaultLimits: tenancyv1alpha1.LimitsSpec{
 			Default: corev1.ResourceList{
-				corev1.ResourceCPU:    resource.MustParse("500m"),
-				corev1.ResourceMemory: resource.MustParse("512Mi"),
+				corev1.ResourceCPU:              resource.MustParse("500m"),
+				corev1.ResourceMemory:           resource.MustParse("512Mi"),
+				corev1.ResourceEphemeralStorage: resource.MustParse("1Gi"),
 			},
 			DefaultRequest: corev1.ResourceList{
-				corev1.ResourceCPU:    resource.MustParse("100m"),
-				corev1.ResourceMemory: resource.MustParse("128Mi"),
+				corev1.ResourceCPU:              resource.MustParse("100m"),
+				corev1.ResourceMemory:           resource.MustParse("128Mi"),
+				corev1.ResourceEphemeralStorage: resource.MustParse("256Mi"),
 			},
 			Max: corev1.ResourceList{
-				corev1.ResourceCPU:    resource.MustParse("4"),
-				corev1.ResourceMemory: resource.MustParse("8Gi"),
+				corev1.ResourceCPU:              resource.MustParse("4"),
+				corev1.ResourceMemory:           resource.MustParse("8Gi"),
+				corev1.ResourceEphemeralStorage: resource.MustParse("8Gi"),
 			},
 		},
-		IngressNamespaces: []string{"ingress-nginx"},
+		IngressNamespaces:  []string{"ingress-nginx"},
+		ReservedNamespaces: []string{"monitoring"},
 		// The private ranges hold every usual pod, service and node CIDR.
 		ClusterCIDRs:                []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
 		DNSNamespace:                "kube-system",
@@ -118,8 +133,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ParseResourceList parses "cpu=4,memory=8Gi" into a ResourceList (for flags).
-func ParseResourceList(s string) (corev1.ResourceList, error) {
+// OverrideResourceList parses "cpu=4,memory=8Gi" over a copy of defaults, key by key (for flags: naming the one
+// resource to change keeps every other bounded, as a Tenant's spec does over the result).
+func OverrideResourceList(defaults corev1.ResourceList, s string) (corev1.ResourceList, error) {
 	list := corev1.ResourceList{}
 	for _, pair := range strings.Split(s, ",") {
 		if strings.TrimSpace(pair) == "" {
@@ -135,5 +151,5 @@ func ParseResourceList(s string) (corev1.ResourceList, error) {
 		}
 		list[corev1.ResourceName(strings.TrimSpace(name))] = q
 	}
-	return list, nil
+	return overlay(defaults, list), nil
 }

@@ -68,10 +68,13 @@ func objectMeta(t *tenancyv1alpha1.Tenant, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: tenantNamespace(t), Labels: managedLabels(t)}
 }
 
-// isManagedBy reports whether obj was created by the operator for tenant name.
+// isManagedBy reports whether obj was created by the operator for tenant name: it carries the tenant's labels, and
+// the operator's own apply set them. The cache's copies carry no managed fields: slimForCache has already removed the
+// operator's labels from those it did not apply; objects read from the apiserver are checked here.
 func isManagedBy(obj client.Object, tenant string) bool {
 	l := obj.GetLabels()
-	return l[LabelManagedBy] == ManagedByValue && l[LabelTenant] == tenant
+	return l[LabelManagedBy] == ManagedByValue && l[LabelTenant] == tenant &&
+		(len(obj.GetManagedFields()) == 0 || appliedByOperator(obj))
 }
 
 // shortName keeps prefix+key within limit characters: a key that does not fit is replaced by a hash of it, so

@@ -155,6 +155,8 @@ func desiredBackend(t *tenancyv1alpha1.Tenant, secretsVersion string, replicas *
 			Spec: policyv1.PodDisruptionBudgetSpec{
 				MaxUnavailable: ptr.To(intstr.FromInt32(1)),
 				Selector:       &metav1.LabelSelector{MatchLabels: backendSelector(t)},
+				// A back-end that never becomes ready (a bad image) must not block node drains: its pods may go.
+				UnhealthyPodEvictionPolicy: ptr.To(policyv1.AlwaysAllow),
 			},
 		}
 	}

@@ -17,8 +17,10 @@ limitations under the License.
 package controllers
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -29,8 +31,16 @@ import (
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
 
-// metadataCIDR is the cloud metadata endpoint, never reachable through "internet" egress.
-const metadataCIDR = "169.254.169.254/32"
+// neverEgress are the destinations no tenant egress reaches, besides the cluster's own ranges: all of link-local,
+// where AWS, GCP, Azure and OpenStack serve instance metadata (169.254.169.254 is only the best known of their
+// addresses), and the metadata addresses of the clouds that serve it elsewhere.
+var neverEgress = []string{
+	"169.254.0.0/16",     // IPv4 link-local
+	"100.100.100.200/32", // Alibaba Cloud metadata
+	"168.63.129.16/32",   // Azure wireserver (DHCP, DNS, VM agent)
+	"fe80::/10",          // IPv6 link-local
+	"fd00:ec2::254/128",  // AWS instance metadata over IPv6
+}
 
 // Names of the NetworkPolicies every tenant gets; allow-from-tenant-<name> is added per allowed tenant.
 const (
@@ -98,9 +108,9 @@ func desiredNetworkPolicies(t *tenancyv1alpha1.Tenant, cfg Config) []*networking
 		}
 	}
 	if egress := egressSpec(t); egress != nil {
-		if len(egress.AllowedCIDRs) > 0 {
-			peers := make([]networkingv1.NetworkPolicyPeer, 0, len(egress.AllowedCIDRs))
-			for _, cidr := range sortedCopy(egress.AllowedCIDRs) {
+		if open, _ := egressCIDRs(t, cfg); len(open) > 0 {
+			peers := make([]networkingv1.NetworkPolicyPeer, 0, len(open))
+			for _, cidr := range open {
 				peers = append(peers, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
 			}
 			policies = append(policies, egressPolicy(t, PolicyEgressCIDRs, peers))
@@ -134,25 +144,81 @@ func egressPolicy(t *tenancyv1alpha1.Tenant, name string, to []networkingv1.Netw
 	}
 }
 
-// internetPeers is 0.0.0.0/0 and ::/0 minus the metadata address and the cluster's own ranges of each family.
+// internetPeers is 0.0.0.0/0 and ::/0 minus, in each family, the neverEgress ranges and the cluster's own.
 func internetPeers(clusterCIDRs []string) []networkingv1.NetworkPolicyPeer {
-	v4 := []string{metadataCIDR}
-	var v6 []string
-	for _, cidr := range sortedCopy(clusterCIDRs) {
-		p, err := netip.ParsePrefix(cidr)
-		if err != nil {
-			continue // Config.Validate refuses these at start
-		}
+	var v4, v6 []string
+	for _, p := range forbiddenEgress(clusterCIDRs) {
 		if p.Addr().Is4() {
-			v4 = append(v4, p.Masked().String())
+			v4 = append(v4, p.String())
 		} else {
-			v6 = append(v6, p.Masked().String())
+			v6 = append(v6, p.String())
 		}
 	}
 	return []networkingv1.NetworkPolicyPeer{
 		{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: v4}},
 		{IPBlock: &networkingv1.IPBlock{CIDR: "::/0", Except: v6}},
 	}
+}
+
+// forbiddenEgress is neverEgress, then the cluster's own ranges sorted, masked.
+func forbiddenEgress(clusterCIDRs []string) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(neverEgress)+len(clusterCIDRs))
+	for _, cidr := range append(append([]string(nil), neverEgress...), sortedCopy(clusterCIDRs)...) {
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			continue // Config.Validate refuses these at start
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+// refusedCIDR is an allowed egress CIDR left out of the tenant's egress, and the forbidden range it overlaps.
+type refusedCIDR struct{ cidr, overlaps string }
+
+// egressCIDRs splits spec.network.egress.allowedCIDRs, sorted, into those egress is opened to and those overlapping
+// the cluster's own ranges or a neverEgress range: the admin's allowedCIDRs must not reopen what allowInternet keeps
+// out (another tenant's pods, the nodes, the metadata endpoints). The CRD refuses link-local; the cluster ranges are
+// known to the operator only, and Tenants stored before a rule was added are checked here too.
+func egressCIDRs(t *tenancyv1alpha1.Tenant, cfg Config) (open []string, refused []refusedCIDR) {
+	egress := egressSpec(t)
+	if egress == nil {
+		return nil, nil
+	}
+	forbidden := forbiddenEgress(cfg.ClusterCIDRs)
+	for _, cidr := range sortedCopy(egress.AllowedCIDRs) {
+		if overlaps, ok := firstOverlap(cidr, forbidden); ok {
+			refused = append(refused, refusedCIDR{cidr: cidr, overlaps: overlaps.String()})
+			continue
+		}
+		open = append(open, cidr)
+	}
+	return open, refused
+}
+
+// firstOverlap is the first of ranges that cidr shares addresses with. A string that is no CIDR overlaps nothing: the
+// CRD refuses those, and the apiserver a NetworkPolicy holding one (ApplyFailed).
+func firstOverlap(cidr string, ranges []netip.Prefix) (netip.Prefix, bool) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	for _, r := range ranges {
+		if p.Overlaps(r) {
+			return r, true
+		}
+	}
+	return netip.Prefix{}, false
+}
+
+// refusedCIDRsMessage names each refused CIDR and what it overlaps, in the order of the sorted spec.
+func refusedCIDRsMessage(refused []refusedCIDR) string {
+	parts := make([]string, len(refused))
+	for i, r := range refused {
+		parts[i] = fmt.Sprintf("%s (overlaps %s)", r.cidr, r.overlaps)
+	}
+	return "Egress was not opened to allowedCIDRs overlapping the cluster's own ranges or a cloud metadata address: " +
+		strings.Join(parts, ", ")
 }
 
 func egressSpec(t *tenancyv1alpha1.Tenant) *tenancyv1alpha1.EgressSpec {

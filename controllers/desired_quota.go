@@ -22,36 +22,42 @@ import (
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
 
-// desiredQuota is the tenant's ResourceQuota: spec.quota.hard, or the operator's default.
+// desiredQuota is the tenant's ResourceQuota: the operator's default quota, each key of spec.quota.hard overriding
+// it. A Tenant that sets a few keys thus still has every resource bounded (MTB CC-FNS-1 and CC-FNS-2).
 func desiredQuota(t *tenancyv1alpha1.Tenant, cfg Config) *corev1.ResourceQuota {
-	hard := cfg.DefaultQuota
-	if t.Spec.Quota != nil && len(t.Spec.Quota.Hard) > 0 {
+	var hard corev1.ResourceList
+	if t.Spec.Quota != nil {
 		hard = t.Spec.Quota.Hard
 	}
-	return &corev1.ResourceQuota{ObjectMeta: objectMeta(t, QuotaName), Spec: corev1.ResourceQuotaSpec{Hard: hard.DeepCopy()}}
+	return &corev1.ResourceQuota{ObjectMeta: objectMeta(t, QuotaName), Spec: corev1.ResourceQuotaSpec{Hard: overlay(cfg.DefaultQuota, hard)}}
 }
 
-// desiredLimitRange is the tenant's LimitRange for containers: spec.limits, or the operator's default, field by field.
+// desiredLimitRange is the tenant's LimitRange for containers: the operator's defaults, each key of spec.limits'
+// default, defaultRequest and max overriding them.
 func desiredLimitRange(t *tenancyv1alpha1.Tenant, cfg Config) *corev1.LimitRange {
-	limits := cfg.DefaultLimits
-	if l := t.Spec.Limits; l != nil {
-		if len(l.Default) > 0 {
-			limits.Default = l.Default
-		}
-		if len(l.DefaultRequest) > 0 {
-			limits.DefaultRequest = l.DefaultRequest
-		}
-		if len(l.Max) > 0 {
-			limits.Max = l.Max
-		}
+	spec := tenancyv1alpha1.LimitsSpec{}
+	if t.Spec.Limits != nil {
+		spec = *t.Spec.Limits
 	}
 	return &corev1.LimitRange{
 		ObjectMeta: objectMeta(t, LimitRangeName),
 		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
 			Type:           corev1.LimitTypeContainer,
-			Default:        limits.Default.DeepCopy(),
-			DefaultRequest: limits.DefaultRequest.DeepCopy(),
-			Max:            limits.Max.DeepCopy(),
+			Default:        overlay(cfg.DefaultLimits.Default, spec.Default),
+			DefaultRequest: overlay(cfg.DefaultLimits.DefaultRequest, spec.DefaultRequest),
+			Max:            overlay(cfg.DefaultLimits.Max, spec.Max),
 		}}},
 	}
+}
+
+// overlay is a copy of base with every key of over set to over's value.
+func overlay(base, over corev1.ResourceList) corev1.ResourceList {
+	out := base.DeepCopy()
+	if out == nil && len(over) > 0 {
+		out = corev1.ResourceList{}
+	}
+	for name, q := range over {
+		out[name] = q.DeepCopy()
+	}
+	return out
 }

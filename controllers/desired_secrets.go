@@ -139,12 +139,12 @@ func desiredEncryptionKey(t *tenancyv1alpha1.Tenant, existing *corev1.Secret, ro
 	return secret, rotated, nil
 }
 
-// backendDNSNames are the names the back-end's Service answers to.
+// backendDNSNames are the names the back-end's Service answers to that the CA's name constraints permit: those under
+// "svc". The short forms (backend, backend.<ns>) resolve through the search path only and could be any name: a client
+// must ask for backend.<ns>.svc. Certificates issued with the short forms are reissued (certificateCurrent).
 func backendDNSNames(t *tenancyv1alpha1.Tenant, clusterDomain string) []string {
 	ns := tenantNamespace(t)
 	return []string{
-		BackendName,
-		BackendName + "." + ns,
 		BackendName + "." + ns + ".svc",
 		BackendName + "." + ns + ".svc." + clusterDomain,
 	}

@@ -62,6 +62,14 @@ type desiredState struct {
 	objects     []desiredObject
 	requeueAt   time.Time
 	secretTimes []tenancyv1alpha1.SecretStatus
+	// refused is what the builders left out of the spec, by area: the admin must correct it, whatever the apply does.
+	refused []areaProblem
+}
+
+// areaProblem is a problem with one area of a tenant.
+type areaProblem struct {
+	area area
+	problem
 }
 
 // computeDesiredState renders a Tenant into its objects. It reads no cluster state beyond observed, and takes its
@@ -80,6 +88,9 @@ func computeDesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed observe
 	add(areaQuota, desiredQuota(t, cfg), desiredLimitRange(t, cfg))
 	for _, np := range desiredNetworkPolicies(t, cfg) {
 		add(areaNetwork, np)
+	}
+	if _, refused := egressCIDRs(t, cfg); len(refused) > 0 {
+		d.refused = append(d.refused, areaProblem{areaNetwork, problem{tenancyv1alpha1.ReasonForbiddenCIDR, refusedCIDRsMessage(refused)}})
 	}
 
 	var generated []*corev1.Secret

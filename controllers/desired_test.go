@@ -23,8 +23,10 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
@@ -52,7 +56,7 @@ func newSeededRand() *seededRand { return &seededRand{rand.NewChaCha8([32]byte{1
 func (s *seededRand) Read(p []byte) (int, error) { return s.r.Read(p) }
 
 var testCA = func() *CA {
-	ca, err := NewCA(t0, newSeededRand())
+	ca, err := NewCA("cluster.local", t0, newSeededRand())
 	if err != nil {
 		panic(err)
 	}
@@ -238,8 +242,11 @@ func TestNetworkPolicies(t *testing.T) {
 			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{AllowFromTenants: []string{"b"}}
 		}, nil, []string{PolicyDefaultDeny, PolicySameNamespace, PolicyDNS}},
 		{"egress CIDRs and internet", func(t *tenancyv1alpha1.Tenant) {
-			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowInternet: true, AllowedCIDRs: []string{"10.1.0.0/16"}}}
+			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowInternet: true, AllowedCIDRs: []string{"203.0.113.0/24"}}}
 		}, nil, []string{PolicyDefaultDeny, PolicySameNamespace, PolicyDNS, PolicyEgressCIDRs, PolicyEgressInternet}},
+		{"egress CIDRs all in the cluster's ranges open nothing", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: []string{"10.1.0.0/16"}}}
+		}, nil, []string{PolicyDefaultDeny, PolicySameNamespace, PolicyDNS}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,11 +270,102 @@ func TestNetworkPolicies(t *testing.T) {
 
 func TestInternetEgressExcludesMetadataAndClusterRanges(t *testing.T) {
 	peers := internetPeers([]string{"10.0.0.0/8", "fd00::/8", "192.168.1.7/16"})
-	if peers[0].IPBlock.CIDR != "0.0.0.0/0" || strings.Join(peers[0].IPBlock.Except, ",") != "169.254.169.254/32,10.0.0.0/8,192.168.0.0/16" {
+	if peers[0].IPBlock.CIDR != "0.0.0.0/0" || strings.Join(peers[0].IPBlock.Except, ",") !=
+		"169.254.0.0/16,100.100.100.200/32,168.63.129.16/32,10.0.0.0/8,192.168.0.0/16" {
 		t.Errorf("IPv4 block = %+v", peers[0].IPBlock)
 	}
-	if peers[1].IPBlock.CIDR != "::/0" || strings.Join(peers[1].IPBlock.Except, ",") != "fd00::/8" {
+	if peers[1].IPBlock.CIDR != "::/0" || strings.Join(peers[1].IPBlock.Except, ",") != "fe80::/10,fd00:ec2::254/128,fd00::/8" {
 		t.Errorf("IPv6 block = %+v", peers[1].IPBlock)
+	}
+}
+
+// TestInternetEgressKeepsMetadataOut: no address a cloud serves instance metadata or platform services on is inside
+// what allowInternet opens, whatever the cluster's ranges.
+func TestInternetEgressKeepsMetadataOut(t *testing.T) {
+	peers := internetPeers(nil)
+	for _, addr := range []string{
+		"169.254.169.254", // AWS, GCP, Azure IMDS, OpenStack
+		"169.254.170.2",   // AWS ECS task metadata
+		"169.254.169.123", // AWS time sync
+		"169.254.0.1",     // any link-local
+		"100.100.100.200", // Alibaba Cloud
+		"168.63.129.16",   // Azure wireserver
+		"fd00:ec2::254",   // AWS IMDS over IPv6
+		"fe80::a9fe:a9fe", // IPv6 link-local
+	} {
+		if allowedBy(peers, netip.MustParseAddr(addr)) {
+			t.Errorf("%s is reachable through internet egress", addr)
+		}
+	}
+	for _, addr := range []string{"203.0.113.7", "2001:db8::1", "100.100.100.201"} {
+		if !allowedBy(peers, netip.MustParseAddr(addr)) {
+			t.Errorf("%s must be reachable through internet egress", addr)
+		}
+	}
+}
+
+// allowedBy reports whether a NetworkPolicy peer list lets traffic to addr through, as a network plugin reads ipBlocks.
+func allowedBy(peers []networkingv1.NetworkPolicyPeer, addr netip.Addr) bool {
+	for _, p := range peers {
+		if p.IPBlock == nil || !netip.MustParsePrefix(p.IPBlock.CIDR).Contains(addr) {
+			continue
+		}
+		excepted := false
+		for _, e := range p.IPBlock.Except {
+			excepted = excepted || netip.MustParsePrefix(e).Contains(addr)
+		}
+		if !excepted {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEgressCIDRsOverlappingForbiddenRangesAreLeftOut: allowedCIDRs cannot reopen what internet egress keeps out. The
+// overlapping CIDRs are dropped from the policy and reported on NetworkIsolated; the others are opened.
+func TestEgressCIDRsOverlappingForbiddenRangesAreLeftOut(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		allowed     []string
+		wantPolicy  []string // CIDRs of allow-egress-cidrs; none: no policy
+		wantMessage string   // NetworkIsolated's message; empty: no failure
+	}{
+		{"outside every forbidden range", []string{"203.0.113.0/24", "2001:db8::/32"}, []string{"2001:db8::/32", "203.0.113.0/24"}, ""},
+		{"inside a cluster range", []string{"10.1.0.0/16"}, nil,
+			"Egress was not opened to allowedCIDRs overlapping the cluster's own ranges or a cloud metadata address: 10.1.0.0/16 (overlaps 10.0.0.0/8)"},
+		{"covering a cluster range", []string{"8.0.0.0/5", "203.0.113.0/24"}, []string{"203.0.113.0/24"},
+			"Egress was not opened to allowedCIDRs overlapping the cluster's own ranges or a cloud metadata address: 8.0.0.0/5 (overlaps 10.0.0.0/8)"},
+		{"everything", []string{"0.0.0.0/0", "::/0"}, nil,
+			"Egress was not opened to allowedCIDRs overlapping the cluster's own ranges or a cloud metadata address: 0.0.0.0/0 (overlaps 169.254.0.0/16), ::/0 (overlaps fe80::/10)"},
+		{"a metadata address", []string{"168.63.0.0/16", "100.100.100.200/32", "fd00:ec2::/32"}, nil,
+			"Egress was not opened to allowedCIDRs overlapping the cluster's own ranges or a cloud metadata address: 100.100.100.200/32 (overlaps 100.100.100.200/32), 168.63.0.0/16 (overlaps 168.63.129.16/32), fd00:ec2::/32 (overlaps fd00:ec2::254/128)"},
+		{"IPv6 cluster range", []string{"fd12::/16"}, nil,
+			"Egress was not opened to allowedCIDRs overlapping the cluster's own ranges or a cloud metadata address: fd12::/16 (overlaps fc00::/7)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tenant := &tenancyv1alpha1.Tenant{}
+			tenant.Name = "a"
+			tenant.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: tc.allowed}}
+			d := render(t, tenant, nil, t0)
+			var got []string
+			for _, o := range d.objects {
+				if o.obj.GetName() == PolicyEgressCIDRs {
+					for _, p := range o.obj.(*networkingv1.NetworkPolicy).Spec.Egress[0].To {
+						got = append(got, p.IPBlock.CIDR)
+					}
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tc.wantPolicy, ",") {
+				t.Errorf("%s opens %v, want %v", PolicyEgressCIDRs, got, tc.wantPolicy)
+			}
+			var want []areaProblem
+			if tc.wantMessage != "" {
+				want = []areaProblem{{areaNetwork, problem{tenancyv1alpha1.ReasonForbiddenCIDR, tc.wantMessage}}}
+			}
+			if !reflect.DeepEqual(d.refused, want) {
+				t.Errorf("refused = %+v, want %+v", d.refused, want)
+			}
+		})
 	}
 }
 
@@ -329,20 +427,113 @@ func TestRoleBindings(t *testing.T) {
 	}
 }
 
-func TestQuotaAndLimitsDefault(t *testing.T) {
-	tenant := &tenancyv1alpha1.Tenant{}
+// TestQuotaAndLimitsOverrideDefaultsKeyByKey: what a Tenant sets replaces the operator's default for that key only,
+// so a quota of a few keys still bounds everything the defaults bound (MTB CC-FNS-1 and CC-FNS-2).
+func TestQuotaAndLimitsOverrideDefaultsKeyByKey(t *testing.T) {
 	cfg := DefaultConfig()
-	if q := desiredQuota(tenant, cfg); !q.Spec.Hard.Pods().Equal(*cfg.DefaultQuota.Pods()) {
-		t.Errorf("default quota not applied: %v", q.Spec.Hard)
+	with := func(base corev1.ResourceList, overrides corev1.ResourceList) corev1.ResourceList {
+		out := base.DeepCopy()
+		for k, v := range overrides {
+			out[k] = v
+		}
+		return out
 	}
-	tenant.Spec.Quota = &tenancyv1alpha1.QuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: mustQty("3")}}
-	tenant.Spec.Limits = &tenancyv1alpha1.LimitsSpec{Max: corev1.ResourceList{corev1.ResourceCPU: mustQty("1")}}
-	if q := desiredQuota(tenant, cfg); len(q.Spec.Hard) != 1 || q.Spec.Hard.Pods().String() != "3" {
-		t.Errorf("spec quota = %v", q.Spec.Hard)
+	for _, tc := range []struct {
+		name      string
+		quota     *tenancyv1alpha1.QuotaSpec
+		limits    *tenancyv1alpha1.LimitsSpec
+		wantQuota corev1.ResourceList
+		wantItem  corev1.LimitRangeItem
+	}{
+		{"nothing set: the defaults", nil, nil, cfg.DefaultQuota,
+			corev1.LimitRangeItem{Default: cfg.DefaultLimits.Default, DefaultRequest: cfg.DefaultLimits.DefaultRequest, Max: cfg.DefaultLimits.Max}},
+		{"empty lists: the defaults", &tenancyv1alpha1.QuotaSpec{}, &tenancyv1alpha1.LimitsSpec{}, cfg.DefaultQuota,
+			corev1.LimitRangeItem{Default: cfg.DefaultLimits.Default, DefaultRequest: cfg.DefaultLimits.DefaultRequest, Max: cfg.DefaultLimits.Max}},
+		{"one key each: the rest kept",
+			&tenancyv1alpha1.QuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: mustQty("3")}},
+			&tenancyv1alpha1.LimitsSpec{Max: corev1.ResourceList{corev1.ResourceCPU: mustQty("1")}},
+			with(cfg.DefaultQuota, corev1.ResourceList{corev1.ResourcePods: mustQty("3")}),
+			corev1.LimitRangeItem{Default: cfg.DefaultLimits.Default, DefaultRequest: cfg.DefaultLimits.DefaultRequest,
+				Max: with(cfg.DefaultLimits.Max, corev1.ResourceList{corev1.ResourceCPU: mustQty("1")})}},
+		{"keys the defaults lack are added",
+			&tenancyv1alpha1.QuotaSpec{Hard: corev1.ResourceList{"count/deployments.apps": mustQty("5"), corev1.ResourceRequestsCPU: mustQty("1500m")}},
+			&tenancyv1alpha1.LimitsSpec{
+				Default:        corev1.ResourceList{corev1.ResourceMemory: mustQty("256Mi")},
+				DefaultRequest: corev1.ResourceList{corev1.ResourceEphemeralStorage: mustQty("64Mi")},
+				Max:            corev1.ResourceList{"hugepages-2Mi": mustQty("1Gi")},
+			},
+			with(cfg.DefaultQuota, corev1.ResourceList{"count/deployments.apps": mustQty("5"), corev1.ResourceRequestsCPU: mustQty("1500m")}),
+			corev1.LimitRangeItem{
+				Default:        with(cfg.DefaultLimits.Default, corev1.ResourceList{corev1.ResourceMemory: mustQty("256Mi")}),
+				DefaultRequest: with(cfg.DefaultLimits.DefaultRequest, corev1.ResourceList{corev1.ResourceEphemeralStorage: mustQty("64Mi")}),
+				Max:            with(cfg.DefaultLimits.Max, corev1.ResourceList{"hugepages-2Mi": mustQty("1Gi")}),
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tenant := &tenancyv1alpha1.Tenant{}
+			tenant.Spec.Quota, tenant.Spec.Limits = tc.quota, tc.limits
+			if got := desiredQuota(tenant, cfg).Spec.Hard; !equality.Semantic.DeepEqual(got, tc.wantQuota) {
+				t.Errorf("quota = %v, want %v", got, tc.wantQuota)
+			}
+			tc.wantItem.Type = corev1.LimitTypeContainer
+			if got := desiredLimitRange(tenant, cfg).Spec.Limits; len(got) != 1 || !equality.Semantic.DeepEqual(got[0], tc.wantItem) {
+				t.Errorf("limits = %+v, want %+v", got, tc.wantItem)
+			}
+		})
 	}
-	lr := desiredLimitRange(tenant, cfg).Spec.Limits[0]
-	if lr.Max.Cpu().String() != "1" || !lr.Default.Cpu().Equal(*cfg.DefaultLimits.Default.Cpu()) {
-		t.Errorf("limits = %+v: spec max with default defaults expected", lr)
+	// The Tenant's lists and the configuration are inputs: rendering must not write into either.
+	spec := corev1.ResourceList{corev1.ResourcePods: mustQty("3")}
+	tenant := &tenancyv1alpha1.Tenant{Spec: tenancyv1alpha1.TenantSpec{Quota: &tenancyv1alpha1.QuotaSpec{Hard: spec}}}
+	desiredQuota(tenant, cfg).Spec.Hard[corev1.ResourceSecrets] = mustQty("1")
+	if len(spec) != 1 || !equality.Semantic.DeepEqual(cfg.DefaultQuota, DefaultConfig().DefaultQuota) {
+		t.Errorf("rendering changed its inputs: spec %v, default quota %v", spec, cfg.DefaultQuota)
+	}
+}
+
+// TestEveryQuotaCoversTheBenchmarksResources is MTB CC-FNS-1 and CC-FNS-2 as its tool checks them: whatever a Tenant
+// sets, its ResourceQuota bounds compute, memory and ephemeral-storage (requests and limits) and the object counts.
+// And every per-container resource the quota bounds has a LimitRange default and request, or pods that set none would
+// be refused under it.
+func TestEveryQuotaCoversTheBenchmarksResources(t *testing.T) {
+	mtb := []corev1.ResourceName{
+		corev1.ResourceRequestsCPU, corev1.ResourceLimitsCPU, corev1.ResourceRequestsMemory, corev1.ResourceLimitsMemory,
+		corev1.ResourceRequestsEphemeralStorage, corev1.ResourceLimitsEphemeralStorage,
+		corev1.ResourcePods, corev1.ResourceServices, corev1.ResourceReplicationControllers, corev1.ResourceQuotas,
+		corev1.ResourceSecrets, corev1.ResourceConfigMaps, corev1.ResourcePersistentVolumeClaims,
+		corev1.ResourceServicesNodePorts, corev1.ResourceServicesLoadBalancers,
+	}
+	tenants := loadSamples(t)
+	small := &tenancyv1alpha1.Tenant{}
+	small.Name = "small"
+	small.Spec.Quota = &tenancyv1alpha1.QuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: mustQty("2")}}
+	tenants = append(tenants, small)
+	for _, tenant := range tenants {
+		q := desiredQuota(tenant, DefaultConfig()).Spec.Hard
+		for _, name := range mtb {
+			if _, ok := q[name]; !ok {
+				t.Errorf("tenant %s: the quota does not bound %s", tenant.Name, name)
+			}
+		}
+		lr := desiredLimitRange(tenant, DefaultConfig()).Spec.Limits[0]
+		for name := range q {
+			perContainer, ok := strings.CutPrefix(string(name), "limits.")
+			if !ok {
+				perContainer, ok = strings.CutPrefix(string(name), "requests.")
+			}
+			if !ok || perContainer == "storage" {
+				continue // requests.storage is per PersistentVolumeClaim
+			}
+			r := corev1.ResourceName(perContainer)
+			if _, ok := lr.Default[r]; !ok {
+				t.Errorf("tenant %s: the quota bounds %s but the LimitRange has no default %s", tenant.Name, name, r)
+			}
+			if _, ok := lr.DefaultRequest[r]; !ok {
+				t.Errorf("tenant %s: the quota bounds %s but the LimitRange has no default request of %s", tenant.Name, name, r)
+			}
+			if _, ok := lr.Max[r]; !ok {
+				t.Errorf("tenant %s: the quota bounds %s but the LimitRange has no max %s", tenant.Name, name, r)
+			}
+		}
 	}
 }
 
@@ -369,6 +560,9 @@ func TestBackendIsHardened(t *testing.T) {
 	}
 	if svc.Spec.Type != corev1.ServiceTypeClusterIP || pdb == nil || d.Spec.Template.Annotations[AnnotationSecretsVersion] != "v1" {
 		t.Errorf("service %v, pdb %v, template annotations %v", svc.Spec.Type, pdb, d.Spec.Template.Annotations)
+	}
+	if p := pdb.Spec.UnhealthyPodEvictionPolicy; p == nil || *p != policyv1.AlwaysAllow {
+		t.Errorf("the back-end's PodDisruptionBudget keeps unhealthy pods from eviction (%v): a back-end that never starts blocks node drains", p)
 	}
 	if _, _, pdb := desiredBackend(tenant, "v1", ptr.To[int32](1)); pdb != nil {
 		t.Error("a single replica gets no PodDisruptionBudget")
@@ -442,7 +636,7 @@ func TestCertificateRenewsAtTwoThirds(t *testing.T) {
 	if _, renewed, _ := desiredTLSSecret(tenant, s, testCA, cfg, t0.Add(60*time.Hour), rand2()); !renewed {
 		t.Error("not renewed at two thirds of its lifetime")
 	}
-	otherCA, _ := NewCA(t0, newSeededRand())
+	otherCA, _ := NewCA("cluster.local", t0, newSeededRand())
 	if _, renewed, _ := desiredTLSSecret(tenant, s, otherCA, cfg, t0, rand2()); !renewed {
 		t.Error("a new CA must reissue the certificate")
 	}

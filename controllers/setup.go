@@ -73,7 +73,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Config:    opts.Config,
 		CA: &CAProvider{
 			Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
-			Namespace: opts.OperatorNamespace, Name: opts.CASecretName, Clock: opts.Clock, Rand: opts.Rand,
+			Namespace: opts.OperatorNamespace, Name: opts.CASecretName, ClusterDomain: opts.ClusterDomain, Clock: opts.Clock, Rand: opts.Rand,
 		},
 		Clock:                   opts.Clock,
 		Rand:                    opts.Rand,

@@ -138,7 +138,12 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 	// spares every other pass a listing of twelve kinds.
 	var pruneErr error
 	if last, ok := r.pruned.Load(t.Name); !ok || last != t.Generation {
-		if pruneErr = r.prune(ctx, t, desired); pruneErr == nil {
+		pruneErr = r.prune(ctx, t, desired)
+		// A spec change may have removed owners: what they granted ends with their ownership.
+		if provisioned := t.Status.ObservedGeneration; provisioned != 0 && provisioned != t.Generation {
+			pruneErr = errors.Join(pruneErr, r.revokeGrantsOfFormerOwners(ctx, t))
+		}
+		if pruneErr == nil {
 			r.pruned.Store(t.Name, t.Generation)
 		}
 	}
@@ -183,18 +188,24 @@ func sooner(r ctrl.Result, after time.Duration) ctrl.Result {
 // problem is why a tenant, or one area of it, cannot be provisioned: a reason (an API constant) and a message.
 type problem struct{ reason, message string }
 
-// checkNamespaceClaim refuses the operator's own namespace, and any namespace that exists and is not this tenant's.
-// Nothing in such a namespace is ever touched. Every namespace is in the cache (see CacheOptions), so this costs no
-// request.
+// checkNamespaceClaim refuses the namespaces the operator's configuration reserves, and any namespace that exists and
+// is not this tenant's. Nothing in such a namespace is ever touched. Every namespace is in the cache (see
+// CacheOptions), so this costs no request.
 func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1alpha1.Tenant) (*problem, error) {
 	name := tenantNamespace(t)
-	if name == r.Config.OperatorNamespace {
-		return &problem{tenancyv1alpha1.ReasonReservedNamespace,
-			fmt.Sprintf("namespace %s is the operator's own and cannot belong to a tenant", name)}, nil
+	if p := reservedNamespace(name, r.Config); p != nil {
+		return p, nil
 	}
 	ns := &corev1.Namespace{}
-	if err := r.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil || isManagedBy(ns, t.Name) {
+	if err := r.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
 		return nil, client.IgnoreNotFound(err)
+	}
+	if isManagedBy(ns, t.Name) {
+		if ns.Annotations[AnnotationRetained] == "true" && !t.Spec.AdoptRetainedNamespace {
+			return &problem{tenancyv1alpha1.ReasonNamespaceRetained, fmt.Sprintf("namespace %s was retained by a deleted Tenant %s, "+
+				"with its data and keys; it was left untouched: set spec.adoptRetainedNamespace to take it over", name, t.Name)}, nil
+		}
+		return nil, nil
 	}
 	owner := "it was not created by tenant-operator"
 	if other := ns.GetLabels()[LabelTenant]; ns.GetLabels()[LabelManagedBy] == ManagedByValue && other != "" {
@@ -202,6 +213,26 @@ func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1
 	}
 	return &problem{tenancyv1alpha1.ReasonNamespaceConflict,
 		fmt.Sprintf("namespace %s already exists and %s; it was left untouched", name, owner)}, nil
+}
+
+// reservedNamespace refuses the shared namespaces the operator knows of: its own, the ingress controllers' and the
+// cluster DNS's (which every tenant's policies let in or out), and those the admin reserved. A tenant owning one
+// would get its owners, quota and policies there, over the shared component's.
+func reservedNamespace(name string, cfg Config) *problem {
+	var what string
+	switch {
+	case name == cfg.OperatorNamespace:
+		what = "the operator's own"
+	case slices.Contains(cfg.IngressNamespaces, name):
+		what = "the ingress controllers'"
+	case name == cfg.DNSNamespace:
+		what = "the cluster DNS's"
+	case slices.Contains(cfg.ReservedNamespaces, name):
+		what = "reserved by the operator's configuration (--reserved-namespaces)"
+	default:
+		return nil
+	}
+	return &problem{tenancyv1alpha1.ReasonReservedNamespace, fmt.Sprintf("namespace %s is %s and cannot belong to a tenant", name, what)}
 }
 
 // observe gathers the current state the desired state depends on: the generated secrets and the CA.
@@ -230,6 +261,10 @@ func (r *TenantReconciler) observe(ctx context.Context, t *tenancyv1alpha1.Tenan
 func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tenant, desired *desiredState) applyResults {
 	log := logf.FromContext(ctx)
 	results := applyResults{}
+	// What the spec asked for and the builders refused is the area's first failure: it needs the admin.
+	for _, p := range desired.refused {
+		results.fail(p.area, p.reason, p.message, nil)
+	}
 	// An area the operator has already brought to its desired state, for this very spec, should not see its objects
 	// change: when they do, someone changed or deleted them, and this pass corrects drift.
 	specObserved := t.Status.ObservedGeneration == t.Generation
@@ -529,14 +564,12 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 	if err := r.Get(ctx, client.ObjectKey{Name: tenantNamespace(t)}, ns); err != nil || !isManagedBy(ns, t.Name) {
 		return true, client.IgnoreNotFound(err)
 	}
-	var bindings rbacv1.RoleBindingList
-	if err := r.List(ctx, &bindings, client.InNamespace(ns.Name), client.MatchingLabels(managedLabels(t))); err != nil {
+	// The quota first: once it allows no pods, the workloads' controllers cannot start again what is stopped next.
+	if err := applyObject(ctx, r.Client, retainedQuota(t)); err != nil {
 		return false, err
 	}
-	for i := range bindings.Items {
-		if err := r.Delete(ctx, &bindings.Items[i]); client.IgnoreNotFound(err) != nil {
-			return false, err
-		}
+	if err := r.revokeEverything(ctx, ns.Name); err != nil {
+		return false, err
 	}
 	if t.Spec.Backend != nil {
 		deployment, _, _ := desiredBackend(t, "", ptr.To[int32](0))
@@ -561,7 +594,7 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 		return false, err
 	}
 	r.event(t, corev1.EventTypeNormal, "NamespaceRetained", "Delete",
-		"Retained namespace "+ns.Name+": access revoked, back-end scaled to zero (deletionPolicy Retain)")
+		"Retained namespace "+ns.Name+": every binding, ServiceAccount and pod removed, no pods allowed, back-end scaled to zero (deletionPolicy Retain)")
 	return true, nil
 }
 

@@ -39,6 +39,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -361,9 +362,80 @@ func TestNamespaceConflict(t *testing.T) {
 
 func TestReservedNamespace(t *testing.T) {
 	ctx := needCluster(t)
-	tenant := newTenant("sneaky", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = testOperatorNamespace })
+	for _, ns := range []string{testOperatorNamespace, "ingress-nginx", "monitoring"} {
+		t.Run(ns, func(t *testing.T) {
+			tenant := newTenant("sneaky-"+ns, func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = ns })
+			createTenant(ctx, t, tenant)
+			waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonReservedNamespace)
+			if err := k8s.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{}); ns != testOperatorNamespace && !apierrors.IsNotFound(err) {
+				t.Errorf("namespace %s was created for the tenant: %v", ns, err)
+			}
+		})
+	}
+}
+
+// TestReservedNamespaces: the namespaces of the shared components the operator is configured with belong to no
+// tenant; the message names the component.
+func TestReservedNamespaces(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.OperatorNamespace = "ops"
+	cfg.IngressNamespaces = []string{"ingress-nginx", "gateway"}
+	cfg.DNSNamespace = "dns"
+	cfg.ReservedNamespaces = []string{"monitoring", "logging"}
+	for _, tc := range []struct {
+		namespace, want string
+	}{
+		{"ops", "namespace ops is the operator's own and cannot belong to a tenant"},
+		{"gateway", "namespace gateway is the ingress controllers' and cannot belong to a tenant"},
+		{"dns", "namespace dns is the cluster DNS's and cannot belong to a tenant"},
+		{"logging", "namespace logging is reserved by the operator's configuration (--reserved-namespaces) and cannot belong to a tenant"},
+		{"acme", ""},
+		{"ingress", ""},
+	} {
+		p := reservedNamespace(tc.namespace, cfg)
+		switch {
+		case tc.want == "" && p != nil:
+			t.Errorf("%s refused: %+v", tc.namespace, p)
+		case tc.want != "" && (p == nil || p.reason != tenancyv1alpha1.ReasonReservedNamespace || p.message != tc.want):
+			t.Errorf("%s: %+v, want %s: %s", tc.namespace, p, tenancyv1alpha1.ReasonReservedNamespace, tc.want)
+		}
+	}
+	if p := reservedNamespace("monitoring", DefaultConfig()); p == nil {
+		t.Error("monitoring is reserved by default")
+	}
+}
+
+// TestForbiddenEgressCIDR: allowedCIDRs in the cluster's own ranges are left out of the applied policy, and the
+// tenant says why.
+func TestForbiddenEgressCIDR(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("cidrs", func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: []string{"10.96.0.0/12", "203.0.113.0/24"}}}
+	})
 	createTenant(ctx, t, tenant)
-	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonReservedNamespace)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionNetworkIsolated, metav1.ConditionFalse, tenancyv1alpha1.ReasonForbiddenCIDR)
+	if c := meta.FindStatusCondition(tenant.Status.Conditions, tenancyv1alpha1.ConditionNetworkIsolated); !strings.Contains(c.Message, "10.96.0.0/12 (overlaps 10.0.0.0/8)") {
+		t.Errorf("message should name the CIDR: %s", c.Message)
+	}
+	if tenant.Status.Phase != tenancyv1alpha1.TenantPhaseFailed {
+		t.Errorf("phase = %s, want Failed", tenant.Status.Phase)
+	}
+	np := &networkingv1.NetworkPolicy{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "cidrs", Name: PolicyEgressCIDRs}, np); err != nil {
+		t.Fatal(err)
+	}
+	if to := np.Spec.Egress[0].To; len(to) != 1 || to[0].IPBlock.CIDR != "203.0.113.0/24" {
+		t.Errorf("%s opens %+v, want 203.0.113.0/24 only", PolicyEgressCIDRs, to)
+	}
+	// Dropping the CIDR clears the failure.
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(tenant), tenant); err != nil {
+		t.Fatal(err)
+	}
+	tenant.Spec.Network.Egress.AllowedCIDRs = []string{"203.0.113.0/24"}
+	if err := k8s.Update(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionNetworkIsolated, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
 }
 
 func TestDeletionPolicyDelete(t *testing.T) {
@@ -386,16 +458,40 @@ func TestDeletionPolicyDelete(t *testing.T) {
 	}
 }
 
+// impersonating is a client acting as user (in groups), as the cluster's authenticator would report them.
+func impersonating(t *testing.T, user string, groups ...string) client.Client {
+	t.Helper()
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append([]string{"system:authenticated"}, groups...)}
+	c, err := client.New(cfg, client.Options{Scheme: k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestDeletionPolicyRetainAndTakeBack: Retain keeps the data and ends every access granted through the tenant,
+// asserted as access (the owner, and a colleague the owner bound, are refused), not as the objects the code
+// happens to delete; a new Tenant of the same name takes the namespace only when the admin says so.
 func TestDeletionPolicyRetainAndTakeBack(t *testing.T) {
 	ctx := needCluster(t)
-	tenant := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyRetain })
+	tenant := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyRetain
+		t.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "olivia@kept.example"}}
+	})
 	createTenant(ctx, t, tenant)
 	simulateBackendReady(ctx, t, tenant)
 	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	owner, carol := impersonating(t, "olivia@kept.example"), impersonating(t, "carol@kept.example")
 	data := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kept", Name: "customer-data"}, Data: map[string]string{"k": "v"}}
-	if err := k8s.Create(ctx, data); err != nil {
+	if err := owner.Create(ctx, data); err != nil {
 		t.Fatal(err)
 	}
+	grants := grantAccessInside(ctx, t, owner, "kept", "carol@kept.example")
+	if err := carol.List(ctx, &corev1.ConfigMapList{}, client.InNamespace("kept")); err != nil {
+		t.Fatalf("the colleague's access before Retain: %v", err)
+	}
+
 	if err := k8s.Delete(ctx, tenant); err != nil {
 		t.Fatal(err)
 	}
@@ -406,33 +502,137 @@ func TestDeletionPolicyRetainAndTakeBack(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[AnnotationRetained] != "true" {
 		t.Fatalf("namespace not retained: %v %v", ns.Annotations, err)
 	}
-	var rbs rbacv1.RoleBindingList
-	if err := k8s.List(ctx, &rbs, client.InNamespace("kept"), client.MatchingLabels{LabelManagedBy: ManagedByValue}); err != nil || len(rbs.Items) != 0 {
-		t.Errorf("access not revoked: %d bindings (%v)", len(rbs.Items), err)
+	for who, c := range map[string]client.Client{"the owner": owner, "the colleague the owner bound": carol} {
+		if err := c.List(ctx, &corev1.ConfigMapList{}, client.InNamespace("kept")); !apierrors.IsForbidden(err) {
+			t.Errorf("%s can still read the retained namespace (err %v)", who, err)
+		}
 	}
-	d := &appsv1.Deployment{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: BackendName}, d); err != nil || *d.Spec.Replicas != 0 {
-		t.Errorf("back-end not scaled to zero: %v", err)
+	for _, gone := range grants {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(gone), gone); !apierrors.IsNotFound(err) && gone.GetDeletionTimestamp().IsZero() {
+			t.Errorf("%T %s outlived Retain (err %v)", gone, gone.GetName(), err)
+		}
 	}
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(data), data); err != nil {
-		t.Errorf("data lost: %v", err)
-	}
-	var nps networkingv1.NetworkPolicyList
-	if err := k8s.List(ctx, &nps, client.InNamespace("kept")); err != nil || len(nps.Items) == 0 {
-		t.Errorf("a retained namespace must stay isolated: %d policies (%v)", len(nps.Items), err)
-	}
+	checkRetainedLockedDown(ctx, t, "kept", data)
 
-	// A new Tenant of the same name takes it back.
+	// A new Tenant that merely shares the name does not inherit the data, keys and namespace.
 	again := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyDelete })
 	createTenant(ctx, t, again)
+	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonNamespaceRetained)
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[AnnotationRetained] != "true" {
+		t.Errorf("the retained namespace was touched without adoptRetainedNamespace: %v %v", ns.Annotations, err)
+	}
+
+	// The admin's explicit decision takes it back.
+	if err := k8s.Patch(ctx, again, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"adoptRetainedNamespace":true}}`))); err != nil {
+		t.Fatal(err)
+	}
 	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionAccessConfigured, metav1.ConditionTrue, "")
 	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[AnnotationRetained] != "" {
 		t.Errorf("retained mark not cleared on take-back: %v %v", ns.Annotations, err)
 	}
-	eventually(ctx, t, "back-end scaled back up", func(ctx context.Context) (bool, error) {
-		err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d)
+	quota, d := &corev1.ResourceQuota{}, &appsv1.Deployment{}
+	eventually(ctx, t, "back-end scaled back up and pods allowed again", func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: QuotaName}, quota); err != nil || quota.Spec.Hard.Pods().IsZero() {
+			return false, err
+		}
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: BackendName}, d)
 		return err == nil && *d.Spec.Replicas == 2, err
 	})
+}
+
+// grantAccessInside sets up, in namespace ns, what a tenant's people grant themselves and others: the owner binds
+// colleague, creates a ServiceAccount with a never-expiring token Secret (made by a cluster admin: the guardrails
+// refuse tenants those), and runs a pod. It returns what must not outlive the tenant's access.
+func grantAccessInside(ctx context.Context, t *testing.T, owner client.Client, ns, colleague string) []client.Object {
+	t.Helper()
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "colleague"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: TenantDeveloperRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: colleague}},
+	}
+	robot := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "robot"}}
+	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "robot-token",
+		Annotations: map[string]string{corev1.ServiceAccountNameKey: "robot"}}, Type: corev1.SecretTypeServiceAccountToken}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "worker"}, Spec: corev1.PodSpec{
+		SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+		Containers: []corev1.Container{{Name: "w", Image: "registry.example/w:1", ImagePullPolicy: corev1.PullAlways, SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}},
+	}}
+	for _, step := range []struct {
+		c   client.Client
+		obj client.Object
+	}{{owner, binding}, {owner, robot}, {k8s, token}, {owner, pod}} {
+		if err := step.c.Create(ctx, step.obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []client.Object{binding, robot, token, pod}
+}
+
+// checkRetainedLockedDown: a retained namespace keeps its data and its isolation, runs nothing and allows no pods.
+func checkRetainedLockedDown(ctx context.Context, t *testing.T, ns string, data *corev1.ConfigMap) {
+	t.Helper()
+	quota := &corev1.ResourceQuota{}
+	err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: QuotaName}, quota)
+	if pods, limited := quota.Spec.Hard[corev1.ResourcePods]; err != nil || !limited || !pods.IsZero() {
+		t.Errorf("a retained namespace must allow no pods: quota %v (%v)", quota.Spec.Hard, err)
+	}
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: BackendName}, d); err != nil || *d.Spec.Replicas != 0 {
+		t.Errorf("back-end not scaled to zero: %v", err)
+	}
+	kept := &corev1.ConfigMap{}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(data), kept); err != nil || kept.Data["k"] != data.Data["k"] {
+		t.Errorf("data lost: %v", err)
+	}
+	var nps networkingv1.NetworkPolicyList
+	if err := k8s.List(ctx, &nps, client.InNamespace(ns)); err != nil || len(nps.Items) == 0 {
+		t.Errorf("a retained namespace must stay isolated: %d policies (%v)", len(nps.Items), err)
+	}
+}
+
+// TestGrantsEndWithTheGrantorsOwnership: a RoleBinding an owner made (recorded by the grant-tracking admission
+// policy) is deleted when the Tenant drops that owner; another owner's grant stays.
+func TestGrantsEndWithTheGrantorsOwnership(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("granting", func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "leaving@granting.example"},
+			{Kind: tenancyv1alpha1.SubjectGroup, Name: "sso:granting-admins"}}
+	})
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionAccessConfigured, metav1.ConditionTrue, "")
+	bind := func(c client.Client, name, user string) *rbacv1.RoleBinding {
+		t.Helper()
+		b := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "granting", Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: TenantDeveloperRole},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+		}
+		if err := c.Create(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	leaving := bind(impersonating(t, "leaving@granting.example"), "second-account", "leaving-too@granting.example")
+	if leaving.Annotations[AnnotationGrantedBy] != "leaving@granting.example" {
+		t.Fatalf("the grant-tracking policy did not record the grantor: %v", leaving.Annotations)
+	}
+	staying := bind(impersonating(t, "stays@granting.example", "sso:granting-admins"), "colleague", "colleague@granting.example")
+	byAdmin := bind(k8s, "by-cluster-admin", "auditor@granting.example")
+
+	if err := k8s.Patch(ctx, tenant, client.RawPatch(types.MergePatchType,
+		[]byte(`{"spec":{"owners":[{"kind":"Group","name":"sso:granting-admins"}]}}`))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "the former owner's grant revoked", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(leaving), &rbacv1.RoleBinding{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+	for _, kept := range []*rbacv1.RoleBinding{staying, byAdmin} {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(kept), &rbacv1.RoleBinding{}); err != nil {
+			t.Errorf("RoleBinding %s: %v", kept.Name, err)
+		}
+	}
 }
 
 func TestSecretAndCertificateRotation(t *testing.T) {
@@ -539,6 +739,30 @@ func TestCELValidation(t *testing.T) {
 			t.Spec.Secrets = []tenancyv1alpha1.GeneratedSecret{{Name: "s", RotationPeriod: &metav1.Duration{Duration: time.Minute}}}
 		}), "at least 1h"},
 		{"bad deletion policy", newTenant("c15", func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = "Shred" }), "Unsupported value"},
+		{"system: user", newTenant("c16", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "system:kube-controller-manager"}}
+		}), "reserved for the cluster's own identities"},
+		{"system: group", newTenant("c17", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Viewers = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "system:authenticated"}}
+		}), "reserved for the cluster's own identities"},
+		{"kube-* service account", newTenant("c18", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Members = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectServiceAccount, Name: "default", Namespace: "kube-system"}}
+		}), "kube-* namespaces"},
+		{"link-local CIDR", newTenant("c19", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: []string{"169.254.169.254/32"}}}
+		}), "link-local"},
+		{"CIDR covering link-local", newTenant("c20", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: []string{"128.0.0.0/1"}}}
+		}), "link-local"},
+		{"IPv6 link-local CIDR", newTenant("c21", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: []string{"fe80::/64"}}}
+		}), "link-local"},
+		{"runtimeClassName too long for a label", newTenant("c22", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "x", RuntimeClassName: ptr.To(strings.Repeat("g", 64))}
+		}), "spec.backend.runtimeClassName"},
+		{"runtimeClassName not a label value", newTenant("c23", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "x", RuntimeClassName: ptr.To("gvisor/runsc")}
+		}), "spec.backend.runtimeClassName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -552,6 +776,18 @@ func TestCELValidation(t *testing.T) {
 			}
 		})
 	}
+	// The rules above refuse only what they mean to: the ordinary inputs next to them are accepted.
+	t.Run("legitimate input accepted", func(t *testing.T) {
+		tenant := newTenant("c-ok", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "systems-admin@example.com"}}
+			t.Spec.Members = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "sso:system-team"}}
+			t.Spec.Viewers = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectServiceAccount, Name: "prometheus", Namespace: "monitoring"}}
+			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{
+				AllowedCIDRs: []string{"203.0.113.0/24", "169.255.0.0/16", "2001:db8::/32", "fec0::/10"}}}
+			t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "x", RuntimeClassName: ptr.To("gvisor")}
+		})
+		createTenant(ctx, t, tenant)
+	})
 	t.Run("namespace is immutable", func(t *testing.T) {
 		tenant := newTenant("immutable", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "immutable-a" })
 		createTenant(ctx, t, tenant)
@@ -694,7 +930,8 @@ func TestSteadyTenantCostsNoWrite(t *testing.T) {
 	cfg := testConfig()
 	r := &TenantReconciler{
 		Client: recording, APIReader: direct, Config: cfg, Clock: testClock.Now, Rand: rand.Reader,
-		CA: &CAProvider{Reader: direct, Writer: recording, Namespace: cfg.OperatorNamespace, Name: cfg.CASecretName, Clock: testClock.Now, Rand: rand.Reader},
+		CA: &CAProvider{Reader: direct, Writer: recording, Namespace: cfg.OperatorNamespace, Name: cfg.CASecretName, ClusterDomain: cfg.ClusterDomain,
+			Clock: testClock.Now, Rand: rand.Reader},
 	}
 	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(tenant)}); err != nil {
 		t.Fatal(err)

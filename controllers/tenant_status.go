@@ -100,7 +100,8 @@ func computeStatus(t *tenancyv1alpha1.Tenant, in statusInputs) tenancyv1alpha1.T
 		ok, reason, message := areaCondition(t, a, in)
 		if p, bad := in.results.failures[a]; bad {
 			ok, reason, message = false, p.reason, p.message
-			failed = failed || p.reason == tenancyv1alpha1.ReasonObjectConflict || p.reason == tenancyv1alpha1.ReasonApplyFailed
+			failed = failed || p.reason == tenancyv1alpha1.ReasonObjectConflict || p.reason == tenancyv1alpha1.ReasonApplyFailed ||
+				p.reason == tenancyv1alpha1.ReasonForbiddenCIDR
 		}
 		set(a, ok, reason, message)
 		if !ok {

@@ -43,6 +43,8 @@ func TestComputeStatus(t *testing.T) {
 	}
 	conflict := applyResults{}
 	conflict.fail(areaSecrets, tenancyv1alpha1.ReasonObjectConflict, "Secret acme/db exists", nil)
+	forbiddenCIDR := applyResults{}
+	forbiddenCIDR.fail(areaNetwork, tenancyv1alpha1.ReasonForbiddenCIDR, "Egress was not opened to ...", nil)
 
 	tests := []struct {
 		name        string
@@ -61,6 +63,8 @@ func TestComputeStatus(t *testing.T) {
 		{"back-end ready", withBackend, statusInputs{quotaEnforced: true, backend: deployment(2)}, tenancyv1alpha1.TenantPhaseReady, "", "", "2/2"},
 		{"object conflict fails the tenant", plain, statusInputs{quotaEnforced: true, results: conflict}, tenancyv1alpha1.TenantPhaseFailed,
 			tenancyv1alpha1.ConditionSecretsReady, tenancyv1alpha1.ReasonObjectConflict, ""},
+		{"a forbidden egress CIDR fails the tenant", plain, statusInputs{quotaEnforced: true, results: forbiddenCIDR}, tenancyv1alpha1.TenantPhaseFailed,
+			tenancyv1alpha1.ConditionNetworkIsolated, tenancyv1alpha1.ReasonForbiddenCIDR, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

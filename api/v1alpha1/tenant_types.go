@@ -27,7 +27,8 @@ import (
 // +kubebuilder:validation:XValidation:rule="has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)",message="namespace is immutable"
 type TenantSpec struct {
 	// namespace is the namespace created for the tenant; defaults to the Tenant's name. It cannot be changed.
-	// "default", "kube-*" and the operator's own namespace are refused.
+	// "default" and "kube-*" are refused here; the operator's own namespace and the shared namespaces it is configured
+	// with (ingress controllers, cluster DNS, --reserved-namespaces) are refused by the operator (ReservedNamespace).
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
@@ -59,11 +60,13 @@ type TenantSpec struct {
 	// +kubebuilder:validation:MaxItems=256
 	Viewers []Subject `json:"viewers,omitempty"`
 
-	// quota is the tenant's ResourceQuota; when omitted the operator's default quota applies.
+	// quota is the tenant's ResourceQuota: each key set overrides that key of the operator's default quota, and every
+	// other key of the default still applies.
 	// +optional
 	Quota *QuotaSpec `json:"quota,omitempty"`
 
-	// limits are the container limits of the tenant's LimitRange; when omitted the operator's defaults apply.
+	// limits are the container limits of the tenant's LimitRange: each key set in default, defaultRequest or max
+	// overrides that key of the operator's default, and every other key of the default still applies.
 	// +optional
 	Limits *LimitsSpec `json:"limits,omitempty"`
 
@@ -89,9 +92,17 @@ type TenantSpec struct {
 	PreventDeletion bool `json:"preventDeletion,omitempty"`
 
 	// deletionPolicy says what happens to the namespace when the Tenant is deleted. Retain (the default) keeps the
-	// namespace and its data, revokes every RoleBinding and scales the back-end to zero; Delete deletes the namespace.
+	// namespace and its data and ends every access granted through the tenant: every RoleBinding and ServiceAccount
+	// (and with them every token) is deleted, every pod is stopped and the quota allows none, the back-end is scaled
+	// to zero. Delete deletes the namespace.
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// adoptRetainedNamespace takes over the namespace that a deleted Tenant of the same name retained, with its data,
+	// generated secrets and keys. Without it, such a namespace is left untouched and the Tenant reports
+	// NamespaceRetained: a new Tenant that merely shares a name must not inherit another tenant's data.
+	// +optional
+	AdoptRetainedNamespace bool `json:"adoptRetainedNamespace,omitempty"`
 }
 
 // SubjectKind is the kind of a subject: a user or group as the cluster's authenticator (OIDC, SSO) reports them, or
@@ -106,17 +117,21 @@ const (
 	SubjectServiceAccount SubjectKind = "ServiceAccount"
 )
 
-// Subject is someone given access to the tenant.
+// Subject is someone given access to the tenant. The cluster's own identities are refused: a binding to a system:
+// group (system:authenticated, system:serviceaccounts, ...) would grant the tenant to everyone in it, and one to a
+// kube-* ServiceAccount to the control plane's components.
 // +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? has(self.__namespace__) : !has(self.__namespace__)",message="namespace is required for ServiceAccount subjects and not allowed for User and Group"
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' || !self.name.startsWith('system:')",message="system: users and groups are reserved for the cluster's own identities"
+// +kubebuilder:validation:XValidation:rule="self.kind != 'ServiceAccount' || !has(self.__namespace__) || !self.__namespace__.startsWith('kube-')",message="ServiceAccounts of kube-* namespaces are reserved for the cluster's own components"
 type Subject struct {
 	// kind is User, Group or ServiceAccount.
 	Kind SubjectKind `json:"kind"`
 	// name is the user or group name as the authenticator reports it (an OIDC "sub", email or group claim), or the
-	// ServiceAccount's name.
+	// ServiceAccount's name. Names starting with "system:" are the cluster's own and refused.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
-	// namespace is the ServiceAccount's namespace; set for ServiceAccounts only.
+	// namespace is the ServiceAccount's namespace; set for ServiceAccounts only. kube-* namespaces are refused.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
@@ -125,7 +140,8 @@ type Subject struct {
 
 // QuotaSpec is the tenant's ResourceQuota.
 type QuotaSpec struct {
-	// hard is the ResourceQuota's hard limits (requests.cpu, limits.memory, pods, services, ...).
+	// hard is the ResourceQuota's hard limits (requests.cpu, limits.memory, pods, services, ...), over the operator's
+	// default quota key by key.
 	// +optional
 	Hard corev1.ResourceList `json:"hard,omitempty"`
 }
@@ -159,16 +175,20 @@ type NetworkSpec struct {
 
 // EgressSpec opens outbound traffic.
 type EgressSpec struct {
-	// allowInternet opens egress to 0.0.0.0/0 and ::/0, except the cloud metadata address 169.254.169.254 and the
-	// cluster's own CIDRs.
+	// allowInternet opens egress to 0.0.0.0/0 and ::/0, except link-local (169.254.0.0/16 and fe80::/10, where most
+	// clouds serve instance metadata), the metadata addresses clouds serve elsewhere (100.100.100.200, 168.63.129.16,
+	// fd00:ec2::254) and the cluster's own CIDRs.
 	// +optional
 	AllowInternet bool `json:"allowInternet,omitempty"`
-	// allowedCIDRs opens egress to these CIDRs (a database subnet, a partner's API).
+	// allowedCIDRs opens egress to these CIDRs (a database subnet, a partner's API). Link-local ranges are refused;
+	// CIDRs overlapping the cluster's own ranges or a cloud metadata address are left out of the tenant's egress by
+	// the operator (NetworkIsolated False, reason ForbiddenCIDR).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=43
 	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="must be a CIDR such as 10.0.0.0/24 or 2001:db8::/32"
+	// +kubebuilder:validation:items:XValidation:rule="!isCIDR(self) || !(cidr(self).containsCIDR(cidr('169.254.0.0/16')) || cidr('169.254.0.0/16').containsCIDR(cidr(self)) || cidr(self).containsCIDR(cidr('fe80::/10')) || cidr('fe80::/10').containsCIDR(cidr(self)))",message="must not overlap link-local 169.254.0.0/16 or fe80::/10, where clouds serve instance metadata"
 	AllowedCIDRs []string `json:"allowedCIDRs,omitempty"`
 }
 
@@ -206,9 +226,11 @@ type BackendSpec struct {
 	// resources of the back-end container; defaults come from the tenant's LimitRange.
 	// +optional
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
-	// runtimeClassName runs the back-end's pods under a RuntimeClass (gVisor, Kata) for stronger isolation.
+	// runtimeClassName runs the back-end's pods under a RuntimeClass (gVisor, Kata) for stronger isolation. The
+	// operator labels the namespace with it, so it must also be a valid label value.
 	// +optional
-	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$`
 	RuntimeClassName *string `json:"runtimeClassName,omitempty"`
 }
 
@@ -382,8 +404,15 @@ const (
 	ReasonProgressing = "Progressing"
 	// ReasonNamespaceConflict: the namespace exists and is not this tenant's; nothing was changed.
 	ReasonNamespaceConflict = "NamespaceConflict"
-	// ReasonReservedNamespace: the namespace is the operator's own.
+	// ReasonNamespaceRetained: the namespace was retained by a deleted Tenant of the same name; it is taken over only
+	// with spec.adoptRetainedNamespace.
+	ReasonNamespaceRetained = "NamespaceRetained"
+	// ReasonReservedNamespace: the namespace is the operator's own, or a shared namespace it is configured with
+	// (ingress controllers, cluster DNS, --reserved-namespaces).
 	ReasonReservedNamespace = "ReservedNamespace"
+	// ReasonForbiddenCIDR: an allowed egress CIDR overlaps the cluster's own ranges or a cloud metadata address; egress
+	// to it was not opened.
+	ReasonForbiddenCIDR = "ForbiddenCIDR"
 	// ReasonObjectConflict: an object the operator would create exists and is not the operator's; it was left alone.
 	ReasonObjectConflict = "ObjectConflict"
 	// ReasonApplyFailed: the apiserver refused an object.

@@ -65,11 +65,11 @@ func measureRaw(ctx context.Context, root string, o options, r *report) error {
 // renderTenants renders the objects of the first count of n new bench tenants (each allows the next one in) with
 // the operator's own functions, in its order.
 func renderTenants(count, n int) ([][]*unstructured.Unstructured, error) {
-	ca, err := controllers.NewCA(time.Now(), rand.Reader)
+	cfg := controllers.DefaultConfig()
+	ca, err := controllers.NewCA(cfg.ClusterDomain, time.Now(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	cfg := controllers.DefaultConfig()
 	rendered := make([][]*unstructured.Unstructured, count)
 	for i := range count {
 		if rendered[i], err = controllers.RenderNewTenant(benchTenant(i, n), cfg, ca, time.Now(), rand.Reader); err != nil {

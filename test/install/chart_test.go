@@ -56,13 +56,18 @@ func TestHelmLint(t *testing.T) {
 // TestHelmTemplate renders the chart with each value file and checks what an admin relies on.
 func TestHelmTemplate(t *testing.T) {
 	want := map[string]struct {
-		replicas                                      int32
-		crd, pdb, spread, monitoring, imagePullPolicy bool
-		goGC                                          string
+		replicas                     int32
+		crd, pdb, spread, monitoring bool
+		goGC                         string
+		// imagePullPolicy is the kind of the imagePullPolicy guardrail, "" for none.
+		imagePullPolicy string
+		// priorityClasses is the priority-class policy's list of allowed PriorityClasses.
+		priorityClasses string
 	}{
-		"":                    {replicas: 2, crd: true, pdb: true, spread: true, imagePullPolicy: true},
-		"full-values.yaml":    {replicas: 3, crd: true, pdb: true, spread: true, monitoring: true, goGC: "50"},
-		"minimal-values.yaml": {replicas: 1, imagePullPolicy: true},
+		"": {replicas: 2, crd: true, pdb: true, spread: true, imagePullPolicy: "MutatingAdmissionPolicy", priorityClasses: "[]"},
+		"full-values.yaml": {replicas: 3, crd: true, pdb: true, spread: true, monitoring: true, goGC: "50",
+			priorityClasses: `["tenant-high","tenant-low"]`},
+		"minimal-values.yaml": {replicas: 1, imagePullPolicy: "ValidatingAdmissionPolicy", priorityClasses: "[]"},
 	}
 	for _, f := range valueFiles(t) {
 		w, ok := want[filepath.Base(f)]
@@ -100,9 +105,16 @@ func TestHelmTemplate(t *testing.T) {
 					t.Errorf("%s rendered = %v, want %v", kind, got, present)
 				}
 			}
-			if got := hasPolicy(objs, "tenant-operator-image-pull-policy"); got != w.imagePullPolicy {
-				t.Errorf("imagePullPolicy guardrail = %v, want %v", got, w.imagePullPolicy)
+			gotKind := ""
+			for _, kind := range []string{"ValidatingAdmissionPolicy", "MutatingAdmissionPolicy"} {
+				if hasPolicy(objs, kind, "tenant-operator-image-pull-policy") {
+					gotKind += kind
+				}
 			}
+			if gotKind != w.imagePullPolicy {
+				t.Errorf("imagePullPolicy guardrail = %q, want %q", gotKind, w.imagePullPolicy)
+			}
+			checkAllowedPriorityClasses(t, objs, w.priorityClasses)
 			for _, o := range objs {
 				if namespaced(o) && o.GetNamespace() != releaseNamespace {
 					t.Errorf("%s %s is in namespace %q, not the release's", o.GetKind(), o.GetName(), o.GetNamespace())
@@ -140,8 +152,28 @@ func checkHardened(t *testing.T, spec corev1.PodSpec) {
 	}
 }
 
-func hasPolicy(objs []*unstructured.Unstructured, name string) bool {
-	for _, o := range find(objs, "ValidatingAdmissionPolicy") {
+// checkAllowedPriorityClasses: the priority-class policy allows the PriorityClasses the values list, as a CEL list.
+func checkAllowedPriorityClasses(t *testing.T, objs []*unstructured.Unstructured, want string) {
+	t.Helper()
+	for _, p := range find(objs, "ValidatingAdmissionPolicy") {
+		if p.GetName() != "tenant-operator-priority-class" {
+			continue
+		}
+		variables, _, _ := unstructured.NestedSlice(p.Object, "spec", "variables")
+		for _, v := range variables {
+			if v, _ := v.(map[string]any); v["name"] == "allowedPriorityClasses" {
+				if v["expression"] != want {
+					t.Errorf("allowedPriorityClasses = %v, want %s", v["expression"], want)
+				}
+				return
+			}
+		}
+	}
+	t.Error("no priority-class policy with allowedPriorityClasses rendered")
+}
+
+func hasPolicy(objs []*unstructured.Unstructured, kind, name string) bool {
+	for _, o := range find(objs, kind) {
 		if o.GetName() == name {
 			return true
 		}
@@ -151,7 +183,8 @@ func hasPolicy(objs []*unstructured.Unstructured, name string) bool {
 
 func namespaced(o *unstructured.Unstructured) bool {
 	switch o.GetKind() {
-	case "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "Namespace":
+	case "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+		"MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "Namespace":
 		return false
 	}
 	return true

@@ -26,19 +26,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	nodev1 "k8s.io/api/node/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
@@ -57,9 +64,10 @@ var (
 
 // The cast: two tenants, their people, identified as the cluster's SSO would (users and groups).
 const (
-	alphaNS = "alpha"
-	betaNS  = "beta"
-	sandbox = "gvisor"
+	alphaNS  = "alpha"
+	betaNS   = "beta"
+	sharedNS = "shared-services"
+	sandbox  = "gvisor"
 )
 
 var (
@@ -134,8 +142,42 @@ func fail(err error) int {
 	return 1
 }
 
+// PriorityClasses of the cluster: the admin allows tenants one of them (in the guardrails' ConfigMap).
+const (
+	allowedPriorityClass   = "tenant-standard"
+	forbiddenPriorityClass = "tenant-high"
+)
+
+// allowPriorityClass lists allowedPriorityClass in the priority-class policy, as an admin would (the chart's
+// guardrails.allowedPriorityClasses).
+func allowPriorityClass(ctx context.Context) error {
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+	if err := admin.Get(ctx, client.ObjectKey{Name: "tenant-operator-priority-class"}, policy); err != nil {
+		return err
+	}
+	for i, v := range policy.Spec.Variables {
+		if v.Name == "allowedPriorityClasses" {
+			policy.Spec.Variables[i].Expression = fmt.Sprintf("[%q, %q]", "other-class", allowedPriorityClass)
+			return admin.Update(ctx, policy)
+		}
+	}
+	return fmt.Errorf("the priority-class policy has no allowedPriorityClasses")
+}
+
 func createTenants(ctx context.Context) error {
 	if err := admin.Create(ctx, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: sandbox}, Handler: "runsc"}); err != nil {
+		return err
+	}
+	// A namespace of the cluster's own, no tenant's.
+	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sharedNS}}); err != nil {
+		return err
+	}
+	for name, value := range map[string]int32{allowedPriorityClass: 1000, forbiddenPriorityClass: 1000000} {
+		if err := admin.Create(ctx, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Value: value}); err != nil {
+			return err
+		}
+	}
+	if err := allowPriorityClass(ctx); err != nil {
 		return err
 	}
 	subject := func(p person) []tenancyv1alpha1.Subject {
@@ -148,7 +190,7 @@ func createTenants(ctx context.Context) error {
 		Owners: subject(alphaOwner), Members: subject(alphaMember), Viewers: subject(alphaViewer),
 		Quota: &tenancyv1alpha1.QuotaSpec{Hard: corev1.ResourceList{
 			corev1.ResourceRequestsCPU: qty("2"), corev1.ResourceRequestsMemory: qty("2Gi"),
-			corev1.ResourceLimitsCPU: qty("4"), corev1.ResourceLimitsMemory: qty("4Gi"), corev1.ResourcePods: qty("10"),
+			corev1.ResourceLimitsCPU: qty("10"), corev1.ResourceLimitsMemory: qty("10Gi"), corev1.ResourcePods: qty("20"),
 		}},
 		Backend: &tenancyv1alpha1.BackendSpec{Image: "registry.example/alpha/api:1", RuntimeClassName: ptrTo(sandbox)},
 		Secrets: []tenancyv1alpha1.GeneratedSecret{{Name: "db"}},
@@ -179,26 +221,86 @@ func createTenants(ctx context.Context) error {
 	})
 }
 
-// waitForGuardrails waits until the apiserver enforces the guardrail policies (they take effect moments after they
-// are created), probing with dry runs that create nothing, so that no attempt can slip through that window.
+// waitForGuardrails waits until the apiserver enforces every guardrail policy (they take effect moments after they
+// are created), probing each with a dry run that creates nothing, so that no attempt can slip through that window
+// and no attempt needs retrying.
 func waitForGuardrails(ctx context.Context) error {
-	owner, err := client.New(impersonating(alphaOwner), client.Options{})
+	owner, err := client.New(impersonating(alphaOwner), client.Options{Scheme: suiteScheme()})
 	if err != nil {
 		return err
 	}
-	probes := []client.Object{
-		alphaService("probe", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort }),
-		restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { container(p).ImagePullPolicy = corev1.PullIfNotPresent }),
-		restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil }),
+	operatorConfig, err := cluster.ServiceAccountConfig(ctx, localcluster.OperatorNamespace, localcluster.OperatorServiceAccount)
+	if err != nil {
+		return err
 	}
-	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		for _, probe := range probes {
-			if !apierrors.IsForbidden(owner.Create(ctx, probe.DeepCopyObject().(client.Object), client.DryRunAll)) {
-				return false, nil
+	operator, err := client.New(operatorConfig, client.Options{Scheme: suiteScheme()})
+	if err != nil {
+		return err
+	}
+	dryCreate := func(c client.Client, obj client.Object) func(context.Context) error {
+		return func(ctx context.Context) error {
+			return c.Create(ctx, obj.DeepCopyObject().(client.Object), client.DryRunAll)
+		}
+	}
+	probes := map[string]func(context.Context) error{
+		"service-exposure": dryCreate(owner, alphaService("probe", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })),
+		"runtime-class":    dryCreate(owner, restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil })),
+		"protect-managed-objects": func(ctx context.Context) error {
+			return owner.Delete(ctx, inAlpha(controllers.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}), client.DryRunAll)
+		},
+		"reserved-labels": dryCreate(owner, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe",
+			Labels: map[string]string{controllers.LabelTenant: betaNS}}}),
+		"protect-managed-scale": dryCreate(owner, &autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 2, ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{
+				APIVersion: "apps/v1", Kind: "Deployment", Name: controllers.BackendName}},
+		}),
+		"networkpolicy-scope": dryCreate(owner, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
+			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}}}),
+		"ingress-scope": dryCreate(owner, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
+			Spec: networkingv1.IngressSpec{DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+				Name: "x", Port: networkingv1.ServiceBackendPort{Number: 80}}}}}),
+		"access-scope": dryCreate(owner, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe",
+			Annotations: map[string]string{corev1.ServiceAccountNameKey: "default"}}, Type: corev1.SecretTypeServiceAccountToken}),
+		"pod-placement": dryCreate(owner, restrictedPod(alphaNS, "probe", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
+		})),
+		"priority-class": dryCreate(owner, restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.PriorityClassName = forbiddenPriorityClass })),
+		"disruption-budget": dryCreate(owner, &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
+			Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(0)), Selector: &metav1.LabelSelector{}}}),
+		"operator-scope": dryCreate(operator, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}),
+		"prevent-deletion": func(ctx context.Context) error {
+			return admin.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: betaNS}}, client.DryRunAll)
+		},
+	}
+	// The imagePullPolicy guardrail rewrites rather than refuses.
+	pullsAlways := func(ctx context.Context) bool {
+		pod := restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { container(p).ImagePullPolicy = corev1.PullIfNotPresent })
+		return owner.Create(ctx, pod, client.DryRunAll) == nil && container(pod).ImagePullPolicy == corev1.PullAlways
+	}
+	var waitingFor []string
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		waitingFor = nil
+		for name, probe := range probes {
+			if !byPolicy(name).refused(probe(ctx)) {
+				waitingFor = append(waitingFor, name)
 			}
 		}
-		return true, nil
+		if !pullsAlways(ctx) {
+			waitingFor = append(waitingFor, "image-pull-policy")
+		}
+		// The admin's allowance must be in force too.
+		allowed := restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.PriorityClassName = allowedPriorityClass })
+		if err := owner.Create(ctx, allowed, client.DryRunAll); err != nil {
+			waitingFor = append(waitingFor, "priority-class allowance")
+		}
+		return len(waitingFor) == 0, nil
 	})
+	if err != nil {
+		sort.Strings(waitingFor)
+		return fmt.Errorf("guardrails not enforced: %v: %w", waitingFor, err)
+	}
+	return nil
 }
 
 // impersonating is the cluster admin's configuration acting as p, authenticated as the cluster's SSO would report p.
@@ -253,21 +355,84 @@ func (r *results) table() string {
 	return b.String()
 }
 
-// mustBlock runs an escape attempt and requires the apiserver to refuse it (Forbidden, or Invalid from a policy).
-// Guardrail policies take effect moments after they are created, so a success is retried briefly before it counts.
-func mustBlock(t *testing.T, attempt func(ctx context.Context) error) {
+// layer is what must refuse an attempt: RBAC, Pod Security admission, the quota, or a named guardrail policy. An
+// attempt refused by another layer, or refused for being malformed, is not a block: the layer it was written for
+// never ran, so a hole there would go unseen.
+type layer struct {
+	name    string
+	refused func(err error) bool
+}
+
+func (l layer) String() string { return l.name }
+
+var (
+	byRBAC = layer{"RBAC", func(err error) bool {
+		msg := err.Error()
+		return apierrors.IsForbidden(err) && (strings.Contains(msg, " cannot ") || strings.Contains(msg, "attempting to grant RBAC permissions"))
+	}}
+	byPodSecurity = layer{"Pod Security", func(err error) bool {
+		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), `violates PodSecurity "restricted`)
+	}}
+	byQuota = layer{"ResourceQuota", func(err error) bool {
+		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), "exceeded quota: "+controllers.QuotaName)
+	}}
+)
+
+// byPolicy is the guardrail policy of config/policies named name (config/default prefixes it with tenant-operator-).
+func byPolicy(name string) layer {
+	full := "tenant-operator-" + name
+	return layer{"policy " + full, func(err error) bool {
+		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), "ValidatingAdmissionPolicy '"+full+"'")
+	}}
+}
+
+// either is refused by any of layers, for an attempt that two guardrails stop and whose order the apiserver picks.
+func either(layers ...layer) layer {
+	names := make([]string, len(layers))
+	for i, l := range layers {
+		names[i] = l.name
+	}
+	return layer{strings.Join(names, " or "), func(err error) bool {
+		return slices.ContainsFunc(layers, func(l layer) bool { return l.refused(err) })
+	}}
+}
+
+// created holds what the current attempt created, so that an attempt that escapes leaves nothing behind.
+var created struct {
+	sync.Mutex
+	objs []client.Object
+}
+
+func recordCreated(obj client.Object) {
+	created.Lock()
+	defer created.Unlock()
+	created.objs = append(created.objs, obj)
+}
+
+func takeCreated() []client.Object {
+	created.Lock()
+	defer created.Unlock()
+	objs := created.objs
+	created.objs = nil
+	return objs
+}
+
+// mustBlock runs an escape attempt once and requires the apiserver to refuse it, by the layer that must refuse it.
+// Any success is an escape (what it created is removed again); so is a refusal by another layer or for another
+// reason (an Invalid object never reached the guardrails). The suite waits for the guardrails to be enforced before
+// the first attempt (waitForGuardrails), so nothing is retried.
+func mustBlock(t *testing.T, by layer, attempt func(ctx context.Context) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var err error
-	for {
-		err = attempt(ctx)
-		if err != nil || ctx.Err() != nil {
-			break
+	takeCreated()
+	err := attempt(ctx)
+	for _, obj := range takeCreated() {
+		if derr := admin.Delete(ctx, obj); client.IgnoreNotFound(derr) != nil {
+			t.Errorf("removing %T %s after the escape: %v", obj, obj.GetName(), derr)
 		}
-		time.Sleep(500 * time.Millisecond)
 	}
-	blocked := apierrors.IsForbidden(err) || apierrors.IsInvalid(err)
+	blocked := err != nil && by.refused(err)
 	ledger.mu.Lock()
 	ledger.attempts++
 	if blocked {
@@ -276,8 +441,11 @@ func mustBlock(t *testing.T, attempt func(ctx context.Context) error) {
 		ledger.escapes = append(ledger.escapes, t.Name())
 	}
 	ledger.mu.Unlock()
-	if !blocked {
-		t.Errorf("ESCAPED: the attempt was not refused (err: %v)", err)
+	switch {
+	case err == nil:
+		t.Errorf("ESCAPED: the attempt succeeded; %s should have refused it", by)
+	case !blocked:
+		t.Errorf("ESCAPED: the attempt was not refused by %s, the layer that must refuse it, but: %v", by, err)
 	}
 }
 
@@ -287,6 +455,7 @@ func mustAllow(t *testing.T, action func(ctx context.Context) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := action(ctx)
+	takeCreated()
 	ledger.mu.Lock()
 	ledger.legit++
 	if err == nil {

@@ -16,8 +16,10 @@ if obj.status.observedGeneration == nil or obj.status.observedGeneration < obj.m
   hs.message = "Waiting for tenant-operator to reconcile the latest spec"
   return hs
 end
--- Reasons that need someone to act: another owner holds the namespace or an object, or the apiserver refuses one.
-local failures = {NamespaceConflict = true, ReservedNamespace = true, ObjectConflict = true, ApplyFailed = true}
+-- Reasons that need someone to act: another owner holds the namespace or an object, the apiserver refuses one, the
+-- spec asks for egress into the cluster's own ranges, or a retained namespace waits for the admin's decision.
+local failures = {NamespaceConflict = true, ReservedNamespace = true, ObjectConflict = true, ApplyFailed = true,
+  ForbiddenCIDR = true, NamespaceRetained = true}
 local ready = nil
 for _, c in ipairs(obj.status.conditions) do
   if c.status == "False" and failures[c.reason] then

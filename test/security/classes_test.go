@@ -1,0 +1,491 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package security
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/hack/localcluster"
+)
+
+// The escape classes of a red-team review of the guardrails: each is tried in several variants, by the roles it
+// concerns, next to the legitimate actions that must keep working.
+
+type attempt struct {
+	name string
+	by   layer
+	do   func(context.Context) error
+}
+
+func runAttempts(t *testing.T, attempts []attempt) {
+	t.Helper()
+	for _, a := range attempts {
+		t.Run(a.name, func(t *testing.T) { mustBlock(t, a.by, a.do) })
+	}
+}
+
+type action struct {
+	name string
+	do   func(context.Context) error
+}
+
+func runLegitimate(t *testing.T, actions []action) {
+	t.Helper()
+	for _, a := range actions {
+		t.Run(a.name, func(t *testing.T) { mustAllow(t, a.do) })
+	}
+}
+
+func networkPolicy(name string, spec networkingv1.NetworkPolicySpec) *networkingv1.NetworkPolicy {
+	return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: name}, Spec: spec}
+}
+
+var (
+	egressOnly = []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}
+	https      = []networkingv1.NetworkPolicyPort{{Port: ptrTo(intstr.FromInt32(443))}}
+	ownPods    = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+)
+
+// Class 1: tenant NetworkPolicies that look local but are not.
+func TestNetworkPoliciesThatLookLocal(t *testing.T) {
+	skipShort(t)
+	owner := as(t, alphaOwner)
+	scope := byPolicy("networkpolicy-scope")
+	runAttempts(t, []attempt{
+		{"owner opens ingress with a rule without peers", scope, create(owner, networkPolicy("ingress-all",
+			networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}}))},
+		{"owner opens egress with a rule without peers", scope, create(owner, networkPolicy("egress-all",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{}}, PolicyTypes: egressOnly}))},
+		{"owner opens egress to a port, any destination", scope, create(owner, networkPolicy("egress-https",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{Ports: https}}, PolicyTypes: egressOnly}))},
+		{"owner opens ingress on a port, any source", scope, create(owner, networkPolicy("ingress-https",
+			networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: https}}}))},
+		{"owner opens egress with an empty peer list", scope, create(owner, networkPolicy("egress-empty-to",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{}}}, PolicyTypes: egressOnly}))},
+		{"owner opens egress to pods of every namespace", scope, create(owner, networkPolicy("egress-any-ns",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{
+				PodSelector: &metav1.LabelSelector{}, NamespaceSelector: &metav1.LabelSelector{},
+			}}}}, PolicyTypes: egressOnly}))},
+		{"owner opens egress to the metadata address", scope, create(owner, networkPolicy("egress-metadata",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{
+				IPBlock: &networkingv1.IPBlock{CIDR: "169.254.169.254/32"},
+			}}}}, PolicyTypes: egressOnly}))},
+		{"owner turns a local policy into an open one", scope, func(ctx context.Context) error {
+			local := networkPolicy("egress-local-then-open", networkingv1.NetworkPolicySpec{
+				Egress: []networkingv1.NetworkPolicyEgressRule{{To: ownPods}}, PolicyTypes: egressOnly})
+			if err := create(owner, local)(ctx); err != nil {
+				return err
+			}
+			return mergePatch(owner, local, `{"spec":{"egress":[{}]}}`)(ctx)
+		}},
+		{"member writes a NetworkPolicy", byRBAC, create(as(t, alphaMember), networkPolicy("member-policy",
+			networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{From: ownPods}}}))},
+	})
+	runLegitimate(t, []action{
+		{"owner segments egress to its own pods on a port", create(owner, networkPolicy("egress-to-db",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{
+				To: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}}}, Ports: https,
+			}}, PolicyTypes: egressOnly}))},
+		{"owner denies all ingress to some pods", create(owner, networkPolicy("deny-db",
+			networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}}))},
+	})
+}
+
+// managedLabels are the labels of the operator's objects of tenant.
+func managedLabels(tenant string) map[string]string {
+	return map[string]string{controllers.LabelManagedBy: controllers.ManagedByValue, controllers.LabelTenant: tenant}
+}
+
+// Class 2: objects posing as the operator's.
+func TestObjectsPosingAsTheOperators(t *testing.T) {
+	skipShort(t)
+	owner, member := as(t, alphaOwner), as(t, alphaMember)
+	reserved := byPolicy("reserved-labels")
+	labelled := func(labels map[string]string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Namespace: alphaNS, GenerateName: "posing-", Labels: labels}
+	}
+	templated := func(labels map[string]string) *appsv1.Deployment {
+		d := restrictedDeployment(alphaNS, "posing-template")
+		d.Spec.Template.Labels = map[string]string{"app": "posing-template"}
+		for k, v := range labels {
+			d.Spec.Template.Labels[k] = v
+		}
+		return d
+	}
+	cronJob := &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "posing-cron"},
+		Spec: batchv1.CronJobSpec{Schedule: "@daily", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{controllers.LabelTenant: betaNS}},
+				Spec:       withRestartPolicy(restrictedPod(alphaNS, "").Spec, corev1.RestartPolicyNever),
+			},
+		}}},
+	}
+	statefulSet := &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "posing-claims"},
+		Spec: appsv1.StatefulSetSpec{
+			ServiceName: "posing-claims",
+			Selector:    &metav1.LabelSelector{MatchLabels: map[string]string{"app": "posing-claims"}},
+			Template:    corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "posing-claims"}}, Spec: restrictedPod(alphaNS, "").Spec},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
+				ObjectMeta: metav1.ObjectMeta{Name: "data", Labels: managedLabels(alphaNS)},
+				Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: qty("1Gi")}}},
+			}},
+		},
+	}
+	runAttempts(t, []attempt{
+		{"owner creates a large Secret the operator would cache", reserved, create(owner, &corev1.Secret{
+			ObjectMeta: labelled(managedLabels(alphaNS)), Data: map[string][]byte{"blob": make([]byte, 512<<10)}})},
+		{"owner pre-seeds a generated Secret's value", reserved, create(owner, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "db-next", Labels: managedLabels(alphaNS)},
+			StringData: map[string]string{"password": "known-to-the-attacker"}})},
+		{"owner claims another tenant's label", reserved, create(owner, &corev1.ConfigMap{ObjectMeta: labelled(map[string]string{controllers.LabelTenant: betaNS})})},
+		{"owner creates a ConfigMap with a finalizer nobody may remove", reserved, create(owner, &corev1.ConfigMap{ObjectMeta: func() metav1.ObjectMeta {
+			m := labelled(map[string]string{controllers.LabelManagedBy: controllers.ManagedByValue})
+			m.Finalizers = []string{"example.com/forever"}
+			return m
+		}()})},
+		{"owner creates a PodDisruptionBudget nobody may remove", reserved, create(owner, &policyv1.PodDisruptionBudget{
+			ObjectMeta: labelled(managedLabels(alphaNS)),
+			Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{}},
+		})},
+		{"beta's owner pre-creates the back-end Deployment", reserved, func(ctx context.Context) error {
+			d := restrictedDeployment(betaNS, controllers.BackendName)
+			d.Labels = managedLabels(betaNS)
+			return create(as(t, betaOwner), d)(ctx)
+		}},
+		{"owner creates pods carrying the operator's label through a Deployment", reserved, create(owner, templated(map[string]string{controllers.LabelManagedBy: controllers.ManagedByValue}))},
+		{"owner creates pods carrying a tenant label through a CronJob", reserved, create(owner, cronJob)},
+		{"owner creates volume claims carrying the operator's labels through a StatefulSet", reserved, create(owner, statefulSet)},
+		{"owner adds the operator's label to its own ConfigMap", either(reserved, byPolicy("protect-managed-objects")), func(ctx context.Context) error {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "relabelled"}}
+			if err := create(owner, cm)(ctx); err != nil {
+				return err
+			}
+			return mergePatch(owner, cm, `{"metadata":{"labels":{"app.kubernetes.io/managed-by":"tenant-operator"}}}`)(ctx)
+		}},
+		{"owner adds a tenant label to its own ConfigMap", reserved, func(ctx context.Context) error {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "relabelled-tenant"}}
+			if err := create(owner, cm)(ctx); err != nil {
+				return err
+			}
+			return mergePatch(owner, cm, `{"metadata":{"labels":{"tenancy.tenant-operator.dev/tenant":"beta"}}}`)(ctx)
+		}},
+		{"member creates a Secret posing as the operator's", reserved, create(member, &corev1.Secret{ObjectMeta: labelled(managedLabels(alphaNS))})},
+	})
+	runLegitimate(t, []action{
+		{"owner installs a Helm-labelled ConfigMap", create(owner, &corev1.ConfigMap{ObjectMeta: labelled(map[string]string{controllers.LabelManagedBy: "Helm"})})},
+		{"owner labels its own ConfigMap", func(ctx context.Context) error {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "labelled-by-owner"}}
+			if err := create(owner, cm)(ctx); err != nil {
+				return err
+			}
+			return mergePatch(owner, cm, `{"metadata":{"labels":{"team":"payments"}}}`)(ctx)
+		}},
+	})
+}
+
+func withRestartPolicy(spec corev1.PodSpec, policy corev1.RestartPolicy) corev1.PodSpec {
+	spec.RestartPolicy = policy
+	return spec
+}
+
+// Class 3: indirection through shared components (the cluster DNS, Services' endpoints, the ingress controller).
+func TestIndirectionThroughSharedComponents(t *testing.T) {
+	skipShort(t)
+	owner, member := as(t, alphaOwner), as(t, alphaMember)
+	exposure := byPolicy("service-exposure")
+	ingress := func(name string, mutate func(*networkingv1.Ingress)) *networkingv1.Ingress {
+		backend := &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "internal", Port: networkingv1.ServiceBackendPort{Number: 8080}}}
+		in := &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: name},
+			Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{
+				Host: "alpha.example.com",
+				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+					Path: "/", PathType: ptrTo(networkingv1.PathTypePrefix), Backend: *backend,
+				}}}},
+			}}},
+		}
+		mutate(in)
+		return in
+	}
+	endpoints := &corev1.Endpoints{ //nolint:staticcheck // the legacy API is the one attackers use
+		ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "to-beta"},
+		Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // as above
+			Addresses: []corev1.EndpointAddress{{IP: "10.0.0.42"}}, Ports: []corev1.EndpointPort{{Port: 8080}}, //nolint:staticcheck // as above
+		}},
+	}
+	runAttempts(t, []attempt{
+		{"owner points a Service at another tenant's back-end by name", exposure, create(owner, alphaService("beta-alias", func(s *corev1.Service) {
+			s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: controllers.BackendName + "." + betaNS + ".svc.cluster.local"}
+		}))},
+		{"owner points a Service at the apiserver by name", exposure, create(owner, alphaService("apiserver-alias", func(s *corev1.Service) {
+			s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "kubernetes.default.svc.cluster.local"}
+		}))},
+		{"owner turns its ClusterIP Service into an ExternalName", exposure, func(ctx context.Context) error {
+			svc := alphaService("turned")
+			if err := create(owner, svc)(ctx); err != nil {
+				return err
+			}
+			return mergePatch(owner, svc, `{"spec":{"type":"ExternalName","externalName":"backend.beta.svc.cluster.local","clusterIP":null,"clusterIPs":null,"ports":null}}`)(ctx)
+		}},
+		{"owner writes Endpoints listing another tenant's pod", byRBAC, create(owner, endpoints.DeepCopy())},
+		{"member writes Endpoints listing another tenant's pod", byRBAC, create(member, endpoints.DeepCopy())},
+		{"owner writes an EndpointSlice listing another tenant's pod", byRBAC, create(owner, &discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Namespace: alphaNS, Name: "to-beta", Labels: map[string]string{discoveryv1.LabelServiceName: "internal"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.42"}}},
+		})},
+		{"owner claims the ingress controller's default backend", byPolicy("ingress-scope"), create(owner, ingress("catch-all-default", func(in *networkingv1.Ingress) {
+			in.Spec.DefaultBackend = &in.Spec.Rules[0].HTTP.Paths[0].Backend
+			in.Spec.Rules = nil
+		}))},
+		{"owner claims every host with a rule without one", byPolicy("ingress-scope"), create(owner, ingress("catch-all-rule", func(in *networkingv1.Ingress) {
+			in.Spec.Rules[0].Host = ""
+		}))},
+	})
+	runLegitimate(t, []action{
+		{"owner publishes its back-end on its own host", create(owner, ingress("alpha-web", func(*networkingv1.Ingress) {}))},
+		{"member reads Endpoints", list(member, &corev1.EndpointsList{}, client.InNamespace(alphaNS))}, //nolint:staticcheck // as above
+	})
+}
+
+// Class 4: access that outlives its grant (the parts the apiserver refuses; Retain and removed subjects are the
+// operator's, tested in controllers).
+func TestAccessThatOutlivesItsGrant(t *testing.T) {
+	skipShort(t)
+	owner := as(t, alphaOwner)
+	access := byPolicy("access-scope")
+	bindViewerTo := func(name string, subject rbacv1.Subject) *rbacv1.RoleBinding {
+		return &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantViewerRole},
+			Subjects:   []rbacv1.Subject{subject},
+		}
+	}
+	group := func(name string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
+	}
+	runAttempts(t, []attempt{
+		{"owner binds everyone with an account", access, create(owner, bindViewerTo("to-authenticated", group("system:authenticated")))},
+		{"owner binds anonymous requests", access, create(owner, bindViewerTo("to-unauthenticated", group("system:unauthenticated")))},
+		{"owner binds every ServiceAccount of every tenant", access, create(owner, bindViewerTo("to-all-sas", group("system:serviceaccounts")))},
+		{"owner binds beta's ServiceAccounts as a group", access, create(owner, bindViewerTo("to-beta-sas", group("system:serviceaccounts:beta")))},
+		{"owner binds the anonymous user", access, create(owner, bindViewerTo("to-anonymous",
+			rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "system:anonymous"}))},
+		{"owner binds another tenant's ServiceAccount", access, create(owner, bindViewerTo("to-beta-default",
+			rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: betaNS}))},
+		{"owner mints a never-expiring ServiceAccount token Secret", access, create(owner, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "forever-token", Annotations: map[string]string{corev1.ServiceAccountNameKey: "default"}},
+			Type:       corev1.SecretTypeServiceAccountToken,
+		})},
+	})
+	runLegitimate(t, []action{
+		{"owner binds its own namespace's ServiceAccount", create(owner, bindViewerTo("to-own-sa",
+			rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: alphaNS}))},
+		{"owner binds an SSO group", create(owner, bindViewerTo("to-auditors", group("sso:alpha-auditors")))},
+	})
+}
+
+// Class 5: scheduling abuse across tenants.
+func TestSchedulingAbuse(t *testing.T) {
+	skipShort(t)
+	owner := as(t, alphaOwner)
+	placement, priority := byPolicy("pod-placement"), byPolicy("priority-class")
+	pdb := func(name string, spec policyv1.PodDisruptionBudgetSpec) *policyv1.PodDisruptionBudget {
+		spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+		return &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: name}, Spec: spec}
+	}
+	runAttempts(t, []attempt{
+		{"owner preempts with system-node-critical", priority, create(owner, restrictedPod(alphaNS, "node-critical", func(p *corev1.Pod) {
+			p.Spec.PriorityClassName = "system-node-critical"
+		}))},
+		{"owner preempts with system-cluster-critical", priority, create(owner, restrictedPod(alphaNS, "cluster-critical", func(p *corev1.Pod) {
+			p.Spec.PriorityClassName = "system-cluster-critical"
+		}))},
+		{"owner uses a PriorityClass the admin has not allowed", priority, create(owner, restrictedPod(alphaNS, "high", func(p *corev1.Pod) {
+			p.Spec.PriorityClassName = forbiddenPriorityClass
+		}))},
+		{"owner picks a node with spec.nodeName", placement, create(owner, restrictedPod(alphaNS, "pinned", func(p *corev1.Pod) {
+			p.Spec.NodeName = "control-plane-1"
+		}))},
+		{"owner tolerates the control plane's taint", placement, create(owner, restrictedPod(alphaNS, "on-control-plane", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+		}))},
+		{"owner tolerates every taint", placement, create(owner, restrictedPod(alphaNS, "everywhere", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
+		}))},
+		{"owner blocks node drains with maxUnavailable 0", byPolicy("disruption-budget"), create(owner, pdb("no-room",
+			policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(0))}))},
+		{"owner blocks node drains with maxUnavailable 0%", byPolicy("disruption-budget"), create(owner, pdb("no-room-percent",
+			policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromString("0%"))}))},
+		{"owner blocks node drains with minAvailable 100%", byPolicy("disruption-budget"), create(owner, pdb("all-available",
+			policyv1.PodDisruptionBudgetSpec{MinAvailable: ptrTo(intstr.FromString("100%"))}))},
+	})
+	runLegitimate(t, []action{
+		{"owner uses a PriorityClass the admin allowed", create(owner, restrictedPod(alphaNS, "standard", func(p *corev1.Pod) {
+			p.Spec.PriorityClassName = allowedPriorityClass
+		}))},
+		{"owner tolerates a node's not-ready taint for a while", create(owner, restrictedPod(alphaNS, "patient", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptrTo[int64](600)}}
+		}))},
+		{"owner protects its workload with a PodDisruptionBudget", create(owner, pdb("web", policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(1))}))},
+	})
+}
+
+// Class 6: subresources of managed objects.
+func TestSubresources(t *testing.T) {
+	skipShort(t)
+	owner := as(t, alphaOwner)
+	scale := byPolicy("protect-managed-scale")
+	scaleBy := func(p person, name string, replicas int) func(context.Context) error {
+		return func(ctx context.Context) error {
+			cs, err := kubernetes.NewForConfig(impersonating(p))
+			if err != nil {
+				return err
+			}
+			patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)
+			_, err = cs.AppsV1().Deployments(alphaNS).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "scale")
+			return err
+		}
+	}
+	hpa := func(name, target string) *autoscalingv2.HorizontalPodAutoscaler {
+		return &autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: name},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: target},
+				MinReplicas:    ptrTo[int32](1), MaxReplicas: 10,
+			},
+		}
+	}
+	runAttempts(t, []attempt{
+		{"owner scales the back-end through its scale subresource", scale, scaleBy(alphaOwner, controllers.BackendName, 5)},
+		{"member scales the back-end through its scale subresource", scale, scaleBy(alphaMember, controllers.BackendName, 5)},
+		{"owner aims an autoscaler at the back-end", scale, create(owner, hpa("backend", controllers.BackendName))},
+	})
+	runLegitimate(t, []action{
+		{"owner scales its own workload", func(ctx context.Context) error {
+			if err := create(owner, restrictedDeployment(alphaNS, "scalable"))(ctx); err != nil {
+				return err
+			}
+			return scaleBy(alphaOwner, "scalable", 2)(ctx)
+		}},
+		{"owner autoscales its own workload", create(owner, hpa("scalable", "scalable"))},
+	})
+}
+
+// Class 8: the operator's own reach. Its ServiceAccount holds create on every ClusterRole and ClusterRoleBinding and
+// delete on every namespace; the apiserver confines it to its own.
+func TestOperatorReach(t *testing.T) {
+	skipShort(t)
+	cfg, err := cluster.ServiceAccountConfig(context.Background(), localcluster.OperatorNamespace, localcluster.OperatorServiceAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator, err := client.New(cfg, client.Options{Scheme: suiteScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := byPolicy("operator-scope")
+	readSecrets := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}}}
+	runAttempts(t, []attempt{
+		{"the operator creates a ClusterRole of its choosing", scope, create(operator, &rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: "stolen-token-reads-secrets"}, Rules: readSecrets})},
+		{"the operator widens an owner-access ClusterRole", scope, mergePatch(operator,
+			&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tenant-operator:owner:" + alphaNS}},
+			`{"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get","list"]}]}`)},
+		{"the operator binds a tenant role cluster-wide", scope, create(operator, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "stolen-token-binding"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantAdminRole},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory"}},
+		})},
+		{"the operator points an owner-access binding at another role", scope, create(operator, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "tenant-operator:owner:mallory"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantAdminRole},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory"}},
+		})},
+		// A dry run is admitted or refused as the real request would be, and deletes nothing if it escapes.
+		{"the operator deletes a namespace that is not a tenant's", scope, func(ctx context.Context) error {
+			return operator.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sharedNS}}, client.DryRunAll)
+		}},
+		{"the operator creates a namespace that is not a tenant's", scope, create(operator, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "not-a-tenant"}})},
+	})
+}
+
+// byValidation is the Tenant CRD's own validation, refusing with message.
+func byValidation(message string) layer {
+	return layer{"Tenant validation (" + message + ")", func(err error) bool {
+		return apierrors.IsInvalid(err) && strings.Contains(err.Error(), message)
+	}}
+}
+
+// Class 7: Tenant input an admin should not be allowed to get wrong, refused when applied. (What needs the operator's
+// configuration, a namespace it reserves or an allowedCIDR inside the cluster's ranges, is a condition of the Tenant:
+// tested in controllers.)
+func TestTenantInputAdminsGetWrong(t *testing.T) {
+	skipShort(t)
+	tenant := func(mutate func(*tenancyv1alpha1.TenantSpec)) *tenancyv1alpha1.Tenant {
+		tn := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "mistake"}}
+		mutate(&tn.Spec)
+		return tn
+	}
+	systemSubject := "system: users and groups are reserved"
+	runAttempts(t, []attempt{
+		{"an owner group of everyone with an account", byValidation(systemSubject), create(admin, tenant(func(s *tenancyv1alpha1.TenantSpec) {
+			s.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "system:authenticated"}}
+		}))},
+		{"a member group of every ServiceAccount", byValidation(systemSubject), create(admin, tenant(func(s *tenancyv1alpha1.TenantSpec) {
+			s.Members = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "system:serviceaccounts"}}
+		}))},
+		{"a viewer that is a node", byValidation(systemSubject), create(admin, tenant(func(s *tenancyv1alpha1.TenantSpec) {
+			s.Viewers = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "system:node:worker-1"}}
+		}))},
+		{"an owner that is a control-plane ServiceAccount", byValidation("ServiceAccounts of kube-* namespaces are reserved"), create(admin, tenant(func(s *tenancyv1alpha1.TenantSpec) {
+			s.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectServiceAccount, Name: "generic-garbage-collector", Namespace: "kube-system"}}
+		}))},
+		{"egress to the metadata range", byValidation("must not overlap link-local"), create(admin, tenant(func(s *tenancyv1alpha1.TenantSpec) {
+			s.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: []string{"169.254.0.0/16"}}}
+		}))},
+		{"egress to a range around the metadata address", byValidation("must not overlap link-local"), create(admin, tenant(func(s *tenancyv1alpha1.TenantSpec) {
+			s.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{AllowedCIDRs: []string{"128.0.0.0/1"}}}
+		}))},
+		{"a runtime class that is not a label value", byValidation("runtimeClassName"), create(admin, tenant(func(s *tenancyv1alpha1.TenantSpec) {
+			s.Backend = &tenancyv1alpha1.BackendSpec{Image: "registry.example/x:1", RuntimeClassName: ptrTo("gvisor/../other")}
+		}))},
+	})
+}
