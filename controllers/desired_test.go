@@ -392,14 +392,24 @@ func TestAllowedTenantPolicySelectsTheOtherTenantsNamespace(t *testing.T) {
 	}
 }
 
+// TestLongNamesAreHashedStably: a key too long for the limit is replaced by a hash of it that stays the same across
+// releases (the name is an object's identity: a new one would orphan the old object), differs between keys, and
+// fits.
 func TestLongNamesAreHashedStably(t *testing.T) {
-	long := strings.Repeat("x", 300)
-	a, b := shortName("p-", long, 63), shortName("p-", long, 63)
-	if a != b || len(a) > 63 {
-		t.Errorf("shortName = %q (len %d), not stable or too long", a, len(a))
+	for _, tc := range []struct{ key, want string }{
+		{"short", "p-short"},
+		{strings.Repeat("x", 61), "p-" + strings.Repeat("x", 61)},
+		// Pinned: sha256 of the key, first 16 hex digits.
+		{strings.Repeat("x", 62), "p-" + "21210f9644c6fe6b"},
+		{strings.Repeat("x", 300), "p-" + "0d4e2ca9e9cbced7"},
+	} {
+		got := shortName("p-", tc.key, 63)
+		if got != tc.want || len(got) > 63 {
+			t.Errorf("shortName(p-, %d characters) = %q, want %q", len(tc.key), got, tc.want)
+		}
 	}
-	if shortName("p-", "short", 63) != "p-short" {
-		t.Error("short keys must be kept as they are")
+	if shortName("p-", strings.Repeat("x", 300), 63) == shortName("p-", strings.Repeat("y", 300), 63) {
+		t.Error("two long keys got the same name")
 	}
 }
 

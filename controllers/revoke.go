@@ -85,8 +85,9 @@ const (
 
 // grantsOfFormerOwners are the RoleBindings among bindings that someone granted on the tenant's authority (the
 // grant-tracking policy recorded them) and who is no longer one of owners, neither by name nor through a group.
-// Bindings without the record were made by cluster admins or the operator: not the tenant's to end.
-func grantsOfFormerOwners(bindings []rbacv1.RoleBinding, owners []tenancyv1alpha1.Subject) []*rbacv1.RoleBinding {
+// Bindings without the record were made by cluster admins or the operator: not the tenant's to end. The namespace's
+// own ServiceAccounts (CI, GitOps agents) grant on authority an owner bound to them, which ends with that binding.
+func grantsOfFormerOwners(bindings []rbacv1.RoleBinding, owners []tenancyv1alpha1.Subject, namespace string) []*rbacv1.RoleBinding {
 	users, groups := map[string]bool{}, map[string]bool{}
 	for _, o := range owners {
 		switch o.Kind {
@@ -102,7 +103,7 @@ func grantsOfFormerOwners(bindings []rbacv1.RoleBinding, owners []tenancyv1alpha
 	for i := range bindings {
 		b := &bindings[i]
 		grantor, tracked := b.Annotations[AnnotationGrantedBy]
-		if !tracked || users[grantor] {
+		if !tracked || users[grantor] || strings.HasPrefix(grantor, "system:serviceaccount:"+namespace+":") {
 			continue
 		}
 		if slices.ContainsFunc(strings.Split(b.Annotations[AnnotationGrantedByGroups], "\n"), func(g string) bool { return groups[g] }) {
@@ -122,7 +123,7 @@ func (r *TenantReconciler) revokeGrantsOfFormerOwners(ctx context.Context, t *te
 		return err
 	}
 	var errs []error
-	for _, b := range grantsOfFormerOwners(bindings.Items, t.Spec.Owners) {
+	for _, b := range grantsOfFormerOwners(bindings.Items, t.Spec.Owners, tenantNamespace(t)) {
 		if err := r.Delete(ctx, b); client.IgnoreNotFound(err) != nil {
 			errs = append(errs, err)
 			continue

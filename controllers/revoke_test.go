@@ -28,7 +28,7 @@ import (
 
 // TestGrantsOfFormerOwners: a RoleBinding granted on the tenant's authority lives as long as its grantor is an
 // owner, by name or through a group; bindings nobody recorded (cluster admins', the operator's) are never the
-// tenant's to end.
+// tenant's to end, nor those of the namespace's own ServiceAccounts (whose authority is a binding of its own).
 func TestGrantsOfFormerOwners(t *testing.T) {
 	binding := func(name string, annotations map[string]string) rbacv1.RoleBinding {
 		return rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Annotations: annotations}}
@@ -42,6 +42,7 @@ func TestGrantsOfFormerOwners(t *testing.T) {
 		binding("by-ci", grantedBy("system:serviceaccount:ci:deployer", "system:serviceaccounts")),
 		binding("by-cluster-admin", nil),
 		binding("by-mallory-other-annotations", map[string]string{"team": "x"}),
+		binding("by-the-namespaces-ci", grantedBy("system:serviceaccount:ns:ci", "system:serviceaccounts\nsystem:serviceaccounts:ns")),
 	}
 	for _, tc := range []struct {
 		name    string
@@ -64,7 +65,7 @@ func TestGrantsOfFormerOwners(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			for _, b := range grantsOfFormerOwners(bindings, tc.owners) {
+			for _, b := range grantsOfFormerOwners(bindings, tc.owners, "ns") {
 				got = append(got, b.Name)
 			}
 			if !slices.Equal(got, tc.revoked) {

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -66,13 +67,16 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
+	// Every write of the operator's, not only its applies, is recorded under its one field manager: what it wrote
+	// can be told from what anyone else did.
+	writer := client.WithFieldOwner(mgr.GetClient(), FieldOwner)
 	r := &TenantReconciler{
-		Client:    mgr.GetClient(),
+		Client:    writer,
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("tenant-operator"),
 		Config:    opts.Config,
 		CA: &CAProvider{
-			Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
+			Reader: mgr.GetAPIReader(), Writer: writer,
 			Namespace: opts.OperatorNamespace, Name: opts.CASecretName, ClusterDomain: opts.ClusterDomain, Clock: opts.Clock, Rand: opts.Rand,
 		},
 		Clock:                   opts.Clock,

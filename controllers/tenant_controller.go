@@ -71,6 +71,8 @@ type TenantReconciler struct {
 	MaxConcurrentReconciles int
 
 	expectations expectations
+	// secrets remembers the generated values the operator wrote, to restore them when deleted or overwritten.
+	secrets secretMemory
 	// phases is the phase each tenant's metric series last reported; pruned, the generation last pruned for;
 	// statusWrites, the last status written (statusWrite).
 	phases, pruned, statusWrites sync.Map
@@ -245,6 +247,7 @@ func (r *TenantReconciler) observe(ctx context.Context, t *tenancyv1alpha1.Tenan
 	for i := range secrets.Items {
 		observed.secrets[secrets.Items[i].Name] = &secrets.Items[i]
 	}
+	r.secrets.restore(t.Name, observed.secrets, generatedSecretNames(t))
 	if t.Spec.Backend != nil {
 		ca, err := r.CA.Get(ctx)
 		if err != nil {
@@ -288,6 +291,9 @@ func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tena
 			results.fail(d.area, tenancyv1alpha1.ReasonObjectConflict, msg, nil)
 			r.event(t, corev1.EventTypeWarning, tenancyv1alpha1.ReasonObjectConflict, "Apply", msg)
 			continue
+		}
+		if secret, ok := d.obj.(*corev1.Secret); ok {
+			r.secrets.remember(t.Name, secret)
 		}
 		steady := specObserved && meta.IsStatusConditionTrue(t.Status.Conditions, string(d.area))
 		switch {
@@ -529,6 +535,7 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, t *tenancyv1alph
 	r.phases.Delete(t.Name)
 	r.pruned.Delete(t.Name)
 	r.statusWrites.Delete(t.Name)
+	r.secrets.forget(t.Name)
 	certificateExpiry.DeleteLabelValues(t.Name)
 	patch := client.MergeFrom(t.DeepCopy())
 	controllerutil.RemoveFinalizer(t, Finalizer)

@@ -44,6 +44,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
@@ -173,11 +174,42 @@ func TestProvisioningToReady(t *testing.T) {
 			t.Errorf("%T %s: %v", obj, obj.GetName(), err)
 		}
 	}
-	// The operator never writes the spec: no field manager of its own on spec fields.
+	// The operator never writes the spec. Its writes (finalizer, status) are recorded under its own field manager,
+	// which the test's client does not use, so its entries are there to look at and none holds a spec field.
+	var operatorEntries int
 	for _, mf := range tenant.ManagedFields {
-		if mf.Manager == FieldOwner && mf.Subresource == "" && strings.Contains(mf.FieldsV1.GetRawString(), "f:spec") {
+		if mf.Manager != FieldOwner {
+			continue
+		}
+		operatorEntries++
+		if mf.Subresource == "" && strings.Contains(mf.FieldsV1.GetRawString(), "f:spec") {
 			t.Errorf("the operator wrote the Tenant's spec: %s", mf.FieldsV1.GetRawString())
 		}
+	}
+	if operatorEntries == 0 {
+		t.Errorf("no managed-fields entry of the operator's on the Tenant (%d entries): its writes cannot be told apart", len(tenant.ManagedFields))
+	}
+}
+
+// secretValues reads the values of the named Secrets, which exist nowhere else, and returns them with a check that
+// waits until a Secret holds them again (not fresh ones).
+func secretValues(ctx context.Context, t *testing.T, ns string, names ...string) (map[string]map[string][]byte, func(*testing.T, string)) {
+	t.Helper()
+	values := map[string]map[string][]byte{}
+	for _, name := range names {
+		s := &corev1.Secret{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
+			t.Fatal(err)
+		}
+		values[name] = s.Data
+	}
+	return values, func(t *testing.T, name string) {
+		t.Helper()
+		eventually(ctx, t, "Secret "+name+" holds its values again", func(ctx context.Context) (bool, error) {
+			s := &corev1.Secret{}
+			err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s)
+			return err == nil && reflect.DeepEqual(s.Data, values[name]), client.IgnoreNotFound(err)
+		})
 	}
 }
 
@@ -188,6 +220,12 @@ func TestDriftIsRepaired(t *testing.T) {
 	simulateBackendReady(ctx, t, tenant)
 	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionTrue, "")
 	ns := "drift"
+	// Counters are process-wide and other tests correct drift too: compare with where they stood.
+	corrected := map[string]float64{}
+	for _, kind := range []string{"NetworkPolicy", "Namespace", "Secret", "Deployment"} {
+		corrected[kind] = testutil.ToFloat64(driftCorrections.WithLabelValues(kind))
+	}
+	values, restored := secretValues(ctx, t, ns, EncryptionKeyName, "db")
 	for _, obj := range []client.Object{
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: PolicyDefaultDeny}},
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BindingOwners}},
@@ -213,8 +251,22 @@ func TestDriftIsRepaired(t *testing.T) {
 				err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 				return err == nil && obj.GetUID() != uid, client.IgnoreNotFound(err)
 			})
+			if obj.GetName() == EncryptionKeyName {
+				restored(t, EncryptionKeyName)
+			}
 		})
 	}
+	t.Run("overwritten Secret value of the same length", func(t *testing.T) {
+		s := &corev1.Secret{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "db"}, s); err != nil {
+			t.Fatal(err)
+		}
+		s.Data["password"] = bytes.Repeat([]byte("k"), len(values["db"]["password"]))
+		if err := k8s.Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		restored(t, "db")
+	})
 	simulateBackendReady(ctx, t, tenant)
 	t.Run("edited NetworkPolicy", func(t *testing.T) {
 		np := &networkingv1.NetworkPolicy{}
@@ -248,16 +300,22 @@ func TestDriftIsRepaired(t *testing.T) {
 	// The operator counts a correction once its apply has returned: the test may see the object restored first.
 	for _, kind := range []string{"NetworkPolicy", "Namespace", "Secret", "Deployment"} {
 		eventually(ctx, t, "a drift correction counted for "+kind, func(context.Context) (bool, error) {
-			return testutil.ToFloat64(driftCorrections.WithLabelValues(kind)) > 0, nil
+			return testutil.ToFloat64(driftCorrections.WithLabelValues(kind)) > corrected[kind], nil
 		})
 	}
+	waitForDriftEvent(ctx, t, "drift", "NetworkPolicy drift/"+PolicyDefaultDeny)
+}
+
+// waitForDriftEvent waits for the DriftCorrected Event on tenant that names what was corrected.
+func waitForDriftEvent(ctx context.Context, t *testing.T, tenant, what string) {
+	t.Helper()
 	eventually(ctx, t, "a DriftCorrected event", func(ctx context.Context) (bool, error) {
 		var evs eventsv1.EventList
 		if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
 			return false, err
 		}
 		for _, e := range evs.Items {
-			if e.Regarding.Name == "drift" && e.Reason == "DriftCorrected" && strings.Contains(e.Note, "NetworkPolicy drift/"+PolicyDefaultDeny) {
+			if e.Regarding.Name == tenant && e.Reason == "DriftCorrected" && strings.Contains(e.Note, what) {
 				return true, nil
 			}
 		}
@@ -338,6 +396,11 @@ func TestNamespaceConflict(t *testing.T) {
 	if err := k8s.List(ctx, &nps, client.InNamespace("taken")); err != nil || len(nps.Items) != 0 {
 		t.Errorf("policies were created in a foreign namespace: %d %v", len(nps.Items), err)
 	}
+	// Above all, nobody got access to it.
+	var rbs rbacv1.RoleBindingList
+	if err := k8s.List(ctx, &rbs, client.InNamespace("taken")); err != nil || len(rbs.Items) != 0 {
+		t.Errorf("RoleBindings were created in a foreign namespace: %d %v", len(rbs.Items), err)
+	}
 	// A second tenant claiming a namespace the first one owns conflicts too.
 	owner := newTenant("first-owner", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "shared" })
 	createTenant(ctx, t, owner)
@@ -348,6 +411,7 @@ func TestNamespaceConflict(t *testing.T) {
 	if c := meta.FindStatusCondition(thief.Status.Conditions, tenancyv1alpha1.ConditionReady); !strings.Contains(c.Message, "Tenant first-owner") {
 		t.Errorf("message should name the owning tenant: %s", c.Message)
 	}
+	checkNoAccessFor(ctx, t, "shared", thief.Spec.Owners[0].Name)
 	// Deleting the conflicting tenant leaves the namespace and its data alone, even with deletionPolicy Delete.
 	if err := k8s.Delete(ctx, tenant); err != nil {
 		t.Fatal(err)
@@ -357,6 +421,22 @@ func TestNamespaceConflict(t *testing.T) {
 	}
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(data), data); err != nil {
 		t.Errorf("data in the foreign namespace was lost: %v", err)
+	}
+}
+
+// checkNoAccessFor: no RoleBinding in ns names subject.
+func checkNoAccessFor(ctx context.Context, t *testing.T, ns, subject string) {
+	t.Helper()
+	var rbs rbacv1.RoleBindingList
+	if err := k8s.List(ctx, &rbs, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, rb := range rbs.Items {
+		for _, s := range rb.Subjects {
+			if s.Name == subject {
+				t.Errorf("%s got access to namespace %s: RoleBinding %s", subject, ns, rb.Name)
+			}
+		}
 	}
 }
 
@@ -837,13 +917,18 @@ func TestEventsOnlyForRealChanges(t *testing.T) {
 		return created > 0, nil
 	})
 	before := eventsAbout(ctx, t, tenant)
-	// A metadata change reconciles the tenant without changing anything the operator manages.
+	// A label change reconciles the tenant (annotations bring no pass at all) without changing anything the operator
+	// manages; the reconcile counter shows the pass happened.
+	passes := tenantReconciles(t)
 	patch := client.MergeFrom(tenant.DeepCopy())
-	tenant.Annotations = map[string]string{"example.com/touched": "yes"}
+	tenant.Labels = map[string]string{"example.com/touched": "yes"}
 	if err := k8s.Patch(ctx, tenant, patch); err != nil {
 		t.Fatal(err)
 	}
-	// Then a real change, whose Event marks that the reconcile of the annotation is over.
+	eventually(ctx, t, "a pass for the label change", func(context.Context) (bool, error) {
+		return tenantReconciles(t) > passes, nil
+	})
+	// Then a real change, whose Event marks that any pass still under way is over.
 	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "events", Name: PolicyDefaultDeny}}
 	if err := k8s.Delete(ctx, np); err != nil {
 		t.Fatal(err)
@@ -856,6 +941,29 @@ func TestEventsOnlyForRealChanges(t *testing.T) {
 	if !reflect.DeepEqual(before, after) {
 		t.Errorf("events changed beyond the one drift correction: before %v, after %v", before, after)
 	}
+}
+
+// tenantReconciles is how many passes the tenant controller has completed, from controller-runtime's metrics.
+func tenantReconciles(t *testing.T) float64 {
+	t.Helper()
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" && l.GetValue() == "tenant" {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
 }
 
 func TestCountKinds(t *testing.T) {
@@ -941,5 +1049,55 @@ func TestSteadyTenantCostsNoWrite(t *testing.T) {
 	}
 	if n := checkOwnedHashes(ctx, t, direct, tenant); n < 19 {
 		t.Errorf("compared the owned-fields hashes of %d objects, want every one of the tenant's", n)
+	}
+}
+
+// TestForeignObjectsAreLeftAlone: an object at a name the operator wants that the operator did not create is left as
+// it is and reported as ObjectConflict, against the apiserver: a tenant's own Secret with a generated secret's name,
+// a Secret a cluster admin pre-seeded with the operator's labels (labels do not make it the operator's), and a
+// ClusterRole with the owner-access name.
+func TestForeignObjectsAreLeftAlone(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("foreign", func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "fiona@foreign.example"}}
+	})
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionSecretsReady, metav1.ConditionTrue, "")
+	own := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "foreign", Name: "api-token"}, Data: map[string][]byte{"password": []byte("the tenant's own")}}
+	if err := impersonating(t, "fiona@foreign.example").Create(ctx, own); err != nil {
+		t.Fatal(err)
+	}
+	seeded := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "foreign", Name: "seeded", Labels: managedLabels(tenant)},
+		Data: map[string][]byte{"password": []byte("known to whoever seeded it")}}
+	if err := k8s.Create(ctx, seeded); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"api-token", "seeded"} {
+		patch := client.MergeFrom(tenant.DeepCopy())
+		tenant.Spec.Secrets = []tenancyv1alpha1.GeneratedSecret{{Name: name}}
+		if err := k8s.Patch(ctx, tenant, patch); err != nil {
+			t.Fatal(err)
+		}
+		waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionSecretsReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonObjectConflict)
+	}
+	for _, s := range []*corev1.Secret{own, seeded} {
+		got := &corev1.Secret{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), got); err != nil || !reflect.DeepEqual(got.Data, s.Data) {
+			t.Errorf("Secret %s was changed: %v (%v)", s.Name, got.Data, err)
+		}
+	}
+
+	squatted := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tenant-operator:owner:foreign-two"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}}}
+	if err := k8s.Create(ctx, squatted); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), squatted) })
+	second := newTenant("foreign-two")
+	createTenant(ctx, t, second)
+	waitForCondition(ctx, t, second, tenancyv1alpha1.ConditionAccessConfigured, metav1.ConditionFalse, tenancyv1alpha1.ReasonObjectConflict)
+	got := &rbacv1.ClusterRole{}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(squatted), got); err != nil || !reflect.DeepEqual(got.Rules, squatted.Rules) || len(got.Labels) != 0 {
+		t.Errorf("the ClusterRole someone else created was changed: %+v (%v)", got, err)
 	}
 }

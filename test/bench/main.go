@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +51,7 @@ type options struct {
 	manager          string
 	goMemLimit       string
 	raw              bool
+	reportOnly       bool
 }
 
 func main() {
@@ -65,6 +67,7 @@ func main() {
 	flag.StringVar(&o.manager, "manager", "bin/manager", "the operator binary")
 	flag.StringVar(&o.goMemLimit, "gomemlimit", "", "GOMEMLIMIT for the operator, as the chart's container memory limit would set it (empty: none)")
 	flag.BoolVar(&o.raw, "raw", true, "measure the raw limit (false: operator figures only, no ratio)")
+	flag.BoolVar(&o.reportOnly, "report-only", false, "exit 0 even when a target is not met (only report)")
 	flag.Parse()
 
 	// The benchmark's own informer logs nothing worth reading here.
@@ -90,6 +93,12 @@ func main() {
 	if err := os.WriteFile(o.mdPath, []byte(md), 0o644); err != nil { //nolint:gosec // a report, not a secret
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if unmet := r.unmet(); len(unmet) > 0 {
+		fmt.Fprintf(os.Stderr, "bench: targets not met: %s\n", strings.Join(unmet, "; "))
+		if !o.reportOnly {
+			os.Exit(2)
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -34,6 +35,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -180,10 +182,18 @@ func TestObjectsPosingAsTheOperators(t *testing.T) {
 			m.Finalizers = []string{"example.com/forever"}
 			return m
 		}()})},
-		{"owner creates a PodDisruptionBudget nobody may remove", reserved, create(owner, &policyv1.PodDisruptionBudget{
-			ObjectMeta: labelled(managedLabels(alphaNS)),
-			Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{}},
-		})},
+		{"owner creates a Service the operator would cache and protect", reserved, create(owner, alphaService("posing-service",
+			func(s *corev1.Service) { s.ObjectMeta = labelled(managedLabels(alphaNS)) }))},
+		{"owner creates volume claims carrying the operator's labels through an ephemeral volume", reserved, create(owner,
+			restrictedPod(alphaNS, "posing-ephemeral", func(p *corev1.Pod) {
+				p.Spec.Volumes = []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{Ephemeral: &corev1.EphemeralVolumeSource{
+					VolumeClaimTemplate: &corev1.PersistentVolumeClaimTemplate{
+						ObjectMeta: metav1.ObjectMeta{Labels: managedLabels(alphaNS)},
+						Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+							Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: qty("1Gi")}}},
+					},
+				}}}}
+			}))},
 		{"beta's owner pre-creates the back-end Deployment", reserved, func(ctx context.Context) error {
 			d := restrictedDeployment(betaNS, controllers.BackendName)
 			d.Labels = managedLabels(betaNS)
@@ -350,12 +360,22 @@ func TestSchedulingAbuse(t *testing.T) {
 		{"owner tolerates every taint", placement, create(owner, restrictedPod(alphaNS, "everywhere", func(p *corev1.Pod) {
 			p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
 		}))},
-		{"owner blocks node drains with maxUnavailable 0", byPolicy("disruption-budget"), create(owner, pdb("no-room",
+		// Tenants write no PodDisruptionBudgets: any of them can block drains (no room, a second budget over pods one
+		// already covers, minAvailable as large as the workload).
+		{"owner blocks node drains with maxUnavailable 0", byRBAC, create(owner, pdb("no-room",
 			policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(0))}))},
-		{"owner blocks node drains with maxUnavailable 0%", byPolicy("disruption-budget"), create(owner, pdb("no-room-percent",
-			policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromString("0%"))}))},
-		{"owner blocks node drains with minAvailable 100%", byPolicy("disruption-budget"), create(owner, pdb("all-available",
+		{"owner blocks the back-end's drains with a second budget over its pods", byRBAC, create(owner, func() *policyv1.PodDisruptionBudget {
+			b := pdb("overlap", policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(1))})
+			b.Spec.Selector = &metav1.LabelSelector{}
+			return b
+		}())},
+		{"member blocks node drains with minAvailable 100%", byRBAC, create(as(t, alphaMember), pdb("all-available",
 			policyv1.PodDisruptionBudgetSpec{MinAvailable: ptrTo(intstr.FromString("100%"))}))},
+		// For whoever a cluster admin lets write them, the policy refuses budgets with no room, however spelled.
+		{"a budget writer spells no room as 00%", byPolicy("disruption-budget"), create(budgetWriter(t), pdb("no-room-spelled",
+			policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromString("00%"))}))},
+		{"a budget writer asks for 0100% available", byPolicy("disruption-budget"), create(budgetWriter(t), pdb("all-spelled",
+			policyv1.PodDisruptionBudgetSpec{MinAvailable: ptrTo(intstr.FromString("0100%"))}))},
 	})
 	runLegitimate(t, []action{
 		{"owner uses a PriorityClass the admin allowed", create(owner, restrictedPod(alphaNS, "standard", func(p *corev1.Pod) {
@@ -364,9 +384,38 @@ func TestSchedulingAbuse(t *testing.T) {
 		{"owner tolerates a node's not-ready taint for a while", create(owner, restrictedPod(alphaNS, "patient", func(p *corev1.Pod) {
 			p.Spec.Tolerations = []corev1.Toleration{{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptrTo[int64](600)}}
 		}))},
-		{"owner protects its workload with a PodDisruptionBudget", create(owner, pdb("web", policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(1))}))},
+		{"a budget writer protects a workload with a PodDisruptionBudget", create(budgetWriter(t), pdb("web",
+			policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(1))}))},
 	})
 }
+
+// budgetWriter is a person a cluster admin lets write PodDisruptionBudgets in alpha (with a Role of their own).
+func budgetWriter(t *testing.T) client.Client {
+	t.Helper()
+	ctx := context.Background()
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "budget-writer"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: []string{"create"}}}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "budget-writer"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: budgetWriterPerson.name}}}
+	for _, obj := range []client.Object{role, binding} {
+		if err := admin.Create(ctx, obj); client.IgnoreAlreadyExists(err) != nil {
+			t.Fatal(err)
+		}
+	}
+	// RBAC takes a moment to see a new binding.
+	c := as(t, budgetWriterPerson)
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		probe := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
+			Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{}}}
+		return c.Create(ctx, probe, client.DryRunAll) == nil, nil
+	}); err != nil {
+		t.Fatalf("the budget writer's Role never took effect: %v", err)
+	}
+	return c
+}
+
+var budgetWriterPerson = person{"pat@platform.example", nil}
 
 // Class 6: subresources of managed objects.
 func TestSubresources(t *testing.T) {
@@ -398,7 +447,22 @@ func TestSubresources(t *testing.T) {
 		{"member scales the back-end through its scale subresource", scale, scaleBy(alphaMember, controllers.BackendName, 5)},
 		{"owner aims an autoscaler at the back-end", scale, create(owner, hpa("backend", controllers.BackendName))},
 	})
+	backendPod, backendReplicaSet := backendObjects(t)
+	runAttempts(t, []attempt{
+		// As kubectl set image does it: a strategic merge patch, which keeps the rest of the container.
+		{"member runs another image in a back-end pod", byPolicy("protect-backend-pods"), func(ctx context.Context) error {
+			return as(t, alphaMember).Patch(ctx, backendPod, client.RawPatch(types.StrategicMergePatchType,
+				[]byte(`{"spec":{"containers":[{"name":"backend","image":"registry.example/mallory/implant:1"}]}}`)))
+		}},
+		{"owner runs another image through the back-end's ReplicaSet", byPolicy("protect-backend-pods"),
+			mergePatch(owner, backendReplicaSet, `{"spec":{"template":{"spec":{"containers":[{"name":"backend","image":"registry.example/mallory/implant:1"}]}}}}`)},
+		{"owner relabels a back-end pod", byPolicy("protect-backend-pods"),
+			mergePatch(owner, backendPod, `{"metadata":{"labels":{"extra":"x"}}}`)},
+	})
 	runLegitimate(t, []action{
+		{"owner restarts a back-end pod", func(ctx context.Context) error {
+			return owner.Delete(ctx, backendPod.DeepCopyObject().(client.Object), client.DryRunAll)
+		}},
 		{"owner scales its own workload", func(ctx context.Context) error {
 			if err := create(owner, restrictedDeployment(alphaNS, "scalable"))(ctx); err != nil {
 				return err
@@ -407,6 +471,27 @@ func TestSubresources(t *testing.T) {
 		}},
 		{"owner autoscales its own workload", create(owner, hpa("scalable", "scalable"))},
 	})
+}
+
+// backendObjects are a pod and the ReplicaSet of alpha's back-end, as the control plane made them.
+func backendObjects(t *testing.T) (*corev1.Pod, *appsv1.ReplicaSet) {
+	t.Helper()
+	ctx := context.Background()
+	selector := client.MatchingLabels{"app.kubernetes.io/name": controllers.BackendName, controllers.LabelTenant: alphaNS}
+	var pods corev1.PodList
+	var sets appsv1.ReplicaSetList
+	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := admin.List(ctx, &pods, client.InNamespace(alphaNS), selector); err != nil {
+			return false, err
+		}
+		if err := admin.List(ctx, &sets, client.InNamespace(alphaNS), selector); err != nil {
+			return false, err
+		}
+		return len(pods.Items) > 0 && len(sets.Items) > 0, nil
+	}); err != nil {
+		t.Fatalf("alpha's back-end has no pod or ReplicaSet: %v", err)
+	}
+	return &pods.Items[0], &sets.Items[0]
 }
 
 // Class 8: the operator's own reach. Its ServiceAccount holds create on every ClusterRole and ClusterRoleBinding and
@@ -444,6 +529,16 @@ func TestOperatorReach(t *testing.T) {
 			return operator.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sharedNS}}, client.DryRunAll)
 		}},
 		{"the operator creates a namespace that is not a tenant's", scope, create(operator, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "not-a-tenant"}})},
+		{"the operator binds a tenant role in kube-system", scope, create(operator, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "stolen-token-binding"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantAdminRole},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory"}},
+		})},
+		{"the operator writes a Secret in a namespace that is not a tenant's", scope, create(operator, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: sharedNS, Name: "planted"}})},
+		{"the operator deletes a Secret in a namespace that is not a tenant's", scope, func(ctx context.Context) error {
+			return operator.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sharedNS, Name: sharedSecret}}, client.DryRunAll)
+		}},
 	})
 }
 

@@ -45,6 +45,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -67,7 +68,9 @@ const (
 	alphaNS  = "alpha"
 	betaNS   = "beta"
 	sharedNS = "shared-services"
-	sandbox  = "gvisor"
+	// sharedSecret is a Secret of the shared namespace's.
+	sharedSecret = "shared-config" //nolint:gosec // a name, no credential
+	sandbox      = "gvisor"
 )
 
 var (
@@ -172,6 +175,9 @@ func createTenants(ctx context.Context) error {
 	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sharedNS}}); err != nil {
 		return err
 	}
+	if err := admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sharedNS, Name: sharedSecret}}); err != nil {
+		return err
+	}
 	for name, value := range map[string]int32{allowedPriorityClass: 1000, forbiddenPriorityClass: 1000000} {
 		if err := admin.Create(ctx, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Value: value}); err != nil {
 			return err
@@ -266,9 +272,17 @@ func waitForGuardrails(ctx context.Context) error {
 			p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
 		})),
 		"priority-class": dryCreate(owner, restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.PriorityClassName = forbiddenPriorityClass })),
-		"disruption-budget": dryCreate(owner, &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
+		// Tenants write no budgets: the cluster admin's dry run meets the policy, which exempts nobody.
+		"disruption-budget": dryCreate(admin, &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
 			Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrTo(intstr.FromInt32(0)), Selector: &metav1.LabelSelector{}}}),
 		"operator-scope": dryCreate(operator, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}),
+		"protect-backend-pods": func(ctx context.Context) error {
+			pods := &corev1.PodList{}
+			if err := admin.List(ctx, pods, client.InNamespace(alphaNS), client.MatchingLabels{controllers.LabelTenant: alphaNS}); err != nil || len(pods.Items) == 0 {
+				return fmt.Errorf("no back-end pod yet: %v", err)
+			}
+			return owner.Patch(ctx, &pods.Items[0], client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"probe":"x"}}}`)), client.DryRunAll)
+		},
 		"prevent-deletion": func(ctx context.Context) error {
 			return admin.Delete(ctx, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: betaNS}}, client.DryRunAll)
 		},
