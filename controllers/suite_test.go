@@ -159,7 +159,9 @@ func needCluster(t *testing.T) context.Context {
 	if testing.Short() {
 		t.Skip("needs the local control plane")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// An outer limit only: every wait inside is on a condition. Under -race on 2 cores with other suites running, a
+	// test that passes can take a minute; a broken one fails here instead of hanging the run.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -37,6 +37,8 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -85,7 +87,9 @@ func runSuite(m *testing.M) int {
 	if err := cluster.InstallOperatorManifests(ctx, filepath.Join(repoRoot, "config", "default")); err != nil {
 		return fail(err)
 	}
-	if operator, err = cluster.RunOperator(ctx, localcluster.OperatorOptions{Binary: binary}); err != nil {
+	// At debug level, as the chart's full values run it: the per-object logs are written too, and the suite checks
+	// that no generated value reaches them.
+	if operator, err = cluster.RunOperator(ctx, localcluster.OperatorOptions{Binary: binary, Args: []string{"--zap-log-level=debug"}}); err != nil {
 		return fail(err)
 	}
 	if k8s, err = client.New(cluster.Config, client.Options{Scheme: controllers.NewScheme()}); err != nil {
@@ -109,7 +113,8 @@ func needCluster(t *testing.T) context.Context {
 	if testing.Short() {
 		t.Skip("needs the local control plane")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// An outer limit only: every wait inside is on a condition (see the controllers suite).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -275,6 +280,132 @@ func TestMetricsRefuseHTTP2(t *testing.T) {
 	if proto := conn.ConnectionState().NegotiatedProtocol; proto == "h2" {
 		t.Fatalf("metrics endpoint negotiated HTTP/2; it must be off by default")
 	}
+}
+
+// TestLifecycleUnderTheOperatorsOwnIdentity: everything the operator does after creation, done as itself (its
+// ServiceAccount, its RBAC, every guardrail installed, operator-scope included): drift repair by edit and by
+// deletion, pruning after a spec change, a rotation, a conflict, an apply failure, and both deletion policies. Its
+// debug log, through all of it, holds none of the values it generated.
+func TestLifecycleUnderTheOperatorsOwnIdentity(t *testing.T) {
+	ctx := needCluster(t)
+	seen := &generatedValues{}
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "lifecycle"}, Spec: tenancyv1alpha1.TenantSpec{
+		Owners:         []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "lena@lifecycle.example"}},
+		Backend:        &tenancyv1alpha1.BackendSpec{Image: "registry.example/lifecycle/api:1"},
+		Secrets:        []tenancyv1alpha1.GeneratedSecret{{Name: "api", Keys: []string{"token"}}, {Name: "legacy"}},
+		DeletionPolicy: tenancyv1alpha1.DeletionPolicyRetain,
+	}}
+	if err := k8s.Create(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	waitProvisioned(ctx, t, tenant)
+	seen.collect(ctx, t, "lifecycle")
+
+	t.Run("drift by edit", func(t *testing.T) {
+		np := &networkingv1.NetworkPolicy{}
+		key := client.ObjectKey{Namespace: "lifecycle", Name: controllers.PolicyDefaultDeny}
+		if err := k8s.Get(ctx, key, np); err != nil {
+			t.Fatal(err)
+		}
+		np.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+		if err := k8s.Update(ctx, np); err != nil {
+			t.Fatal(err)
+		}
+		eventually(ctx, t, "egress denial restored", func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, key, np)
+			return err == nil && len(np.Spec.PolicyTypes) == 2, err
+		})
+	})
+	t.Run("drift by deletion keeps the key ring", func(t *testing.T) {
+		key := client.ObjectKey{Namespace: "lifecycle", Name: controllers.EncryptionKeyName}
+		ring := &corev1.Secret{}
+		if err := k8s.Get(ctx, key, ring); err != nil {
+			t.Fatal(err)
+		}
+		before := ring.Data
+		if err := k8s.Delete(ctx, ring); err != nil {
+			t.Fatal(err)
+		}
+		eventually(ctx, t, "key ring restored with its keys", func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, key, ring)
+			return err == nil && ring.UID != "" && bytes.Equal(ring.Data["key-1"], before["key-1"]), client.IgnoreNotFound(err)
+		})
+	})
+	t.Run("prune after a spec change", func(t *testing.T) {
+		setSecrets(ctx, t, tenant, tenancyv1alpha1.GeneratedSecret{Name: "api", Keys: []string{"token"}})
+		eventually(ctx, t, "Secret legacy pruned", func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, client.ObjectKey{Namespace: "lifecycle", Name: "legacy"}, &corev1.Secret{})
+			return err != nil, client.IgnoreNotFound(err)
+		})
+	})
+	t.Run("rotation", func(t *testing.T) {
+		setSecrets(ctx, t, tenant, tenancyv1alpha1.GeneratedSecret{Name: "api", Keys: []string{"token"}, Length: ptrTo[int32](48)})
+		eventually(ctx, t, "api rotated to 48 characters", func(ctx context.Context) (bool, error) {
+			s := &corev1.Secret{}
+			err := k8s.Get(ctx, client.ObjectKey{Namespace: "lifecycle", Name: "api"}, s)
+			return err == nil && len(s.Data["token"]) == 48, err
+		})
+		seen.collect(ctx, t, "lifecycle")
+	})
+	t.Run("conflict", func(t *testing.T) {
+		foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "lifecycle", Name: "taken"}, Data: map[string][]byte{"password": []byte("not the operator's")}}
+		if err := k8s.Create(ctx, foreign); err != nil {
+			t.Fatal(err)
+		}
+		setSecrets(ctx, t, tenant, tenancyv1alpha1.GeneratedSecret{Name: "api", Keys: []string{"token"}, Length: ptrTo[int32](48)},
+			tenancyv1alpha1.GeneratedSecret{Name: "taken"})
+		waitForReason(ctx, t, tenant, tenancyv1alpha1.ConditionSecretsReady, tenancyv1alpha1.ReasonObjectConflict)
+	})
+	t.Run("apply failure", func(t *testing.T) {
+		refuse := refuseSecret(ctx, t, "refused")
+		setSecrets(ctx, t, tenant, tenancyv1alpha1.GeneratedSecret{Name: "api", Keys: []string{"token"}, Length: ptrTo[int32](48)},
+			tenancyv1alpha1.GeneratedSecret{Name: "refused"})
+		waitForReason(ctx, t, tenant, tenancyv1alpha1.ConditionSecretsReady, tenancyv1alpha1.ReasonApplyFailed)
+		refuse()
+		setSecrets(ctx, t, tenant, tenancyv1alpha1.GeneratedSecret{Name: "api", Keys: []string{"token"}, Length: ptrTo[int32](48)})
+		waitProvisioned(ctx, t, tenant)
+	})
+	t.Run("deletion policy Retain", func(t *testing.T) {
+		owner := impersonating(t, "lena@lifecycle.example")
+		colleague := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "lifecycle", Name: "colleague"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantDeveloperRole},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "carl@lifecycle.example"}},
+		}
+		if err := owner.Create(ctx, colleague); err != nil {
+			t.Fatal(err)
+		}
+		seen.collect(ctx, t, "lifecycle")
+		if err := k8s.Delete(ctx, tenant); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(ctx, t, tenant)
+		for _, who := range []string{"lena@lifecycle.example", "carl@lifecycle.example"} {
+			if err := impersonating(t, who).List(ctx, &corev1.ConfigMapList{}, client.InNamespace("lifecycle")); !apierrors.IsForbidden(err) {
+				t.Errorf("%s can still read the retained namespace (err %v)", who, err)
+			}
+		}
+		ns := &corev1.Namespace{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: "lifecycle"}, ns); err != nil || ns.Annotations[controllers.AnnotationRetained] != "true" {
+			t.Errorf("namespace not retained: %v (%v)", ns.Annotations, err)
+		}
+	})
+	t.Run("deletion policy Delete", func(t *testing.T) {
+		doomed := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "doomed"}, Spec: tenancyv1alpha1.TenantSpec{
+			DeletionPolicy: tenancyv1alpha1.DeletionPolicyDelete, Secrets: []tenancyv1alpha1.GeneratedSecret{{Name: "db"}},
+		}}
+		if err := k8s.Create(ctx, doomed); err != nil {
+			t.Fatal(err)
+		}
+		waitProvisioned(ctx, t, doomed)
+		seen.collect(ctx, t, "doomed")
+		if err := k8s.Delete(ctx, doomed); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(ctx, t, doomed)
+		waitGone(ctx, t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "doomed"}})
+	})
+	seen.checkLog(t)
 }
 
 // TestGracefulShutdown runs last: it stops the operator and checks it exits cleanly and hands the lease back.

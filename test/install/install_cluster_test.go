@@ -63,7 +63,8 @@ func TestKustomizeInstall(t *testing.T) {
 // TestHelmInstall: the chart with its default values is a complete install; on it, a Tenant managed the way Argo CD
 // manages it stays untouched, and the alerts' metrics exist.
 func TestHelmInstall(t *testing.T) {
-	ctx := withTimeout(t, 2*time.Minute)
+	// An outer limit only: the install waits on conditions; a whole install under -race on 2 cores can take minutes.
+	ctx := withTimeout(t, 6*time.Minute)
 	inst := install(ctx, t, renderChart(t))
 	if sa := inst.deployment.Spec.Template.Spec.ServiceAccountName; sa != releaseName {
 		t.Errorf("the chart's operator runs as %s", sa)

@@ -34,7 +34,7 @@ import (
 // fields (Helm never upgrades a chart's crds/ directory, so ours are templates), and uninstalling keeps the CRD and
 // with it every Tenant.
 func TestHelmUpgradeUpgradesTheCRD(t *testing.T) {
-	ctx := withTimeout(t, 3*time.Minute)
+	ctx := withTimeout(t, 6*time.Minute) // an outer limit: every step waits on a condition
 	cluster, err := localcluster.Start(ctx, localcluster.Options{WithoutControllerManager: true})
 	if err != nil {
 		t.Fatal(err)

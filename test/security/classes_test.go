@@ -332,6 +332,74 @@ func TestAccessThatOutlivesItsGrant(t *testing.T) {
 	})
 }
 
+// Class 4, the grants the operator ends: what an owner granted stops working when the Tenant drops that owner, and
+// everything granted through the tenant stops working when the Tenant is deleted with deletionPolicy Retain. Tried on
+// a tenant of its own (gamma), by the people it drops.
+func TestGrantsEndWithTheTenant(t *testing.T) {
+	skipShort(t)
+	ctx := context.Background()
+	leaving, staying := person{"gail@gamma.example", nil}, person{"gus@gamma.example", nil}
+	colleague, helper := person{"cole@gamma.example", nil}, person{"hal@gamma.example", nil}
+	gamma := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "gamma"}, Spec: tenancyv1alpha1.TenantSpec{
+		Owners: []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: leaving.name}, {Kind: tenancyv1alpha1.SubjectUser, Name: staying.name}},
+	}}
+	if err := admin.Create(ctx, gamma); err != nil {
+		t.Fatal(err)
+	}
+	readsGamma := func(p person) func(context.Context) error {
+		return list(as(t, p), &corev1.ConfigMapList{}, client.InNamespace("gamma"))
+	}
+	waitFor := func(what string, cond func(context.Context) bool) {
+		t.Helper()
+		if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+			return cond(ctx), nil
+		}); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	waitFor("gamma's owners can work in it", func(ctx context.Context) bool {
+		return readsGamma(leaving)(ctx) == nil && readsGamma(staying)(ctx) == nil
+	})
+	bind := func(by, to person, name string) {
+		t.Helper()
+		err := as(t, by).Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "gamma", Name: name},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantDeveloperRole},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: to.name}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	bind(leaving, colleague, "colleague")
+	bind(staying, helper, "helper")
+	waitFor("the colleagues' access", func(ctx context.Context) bool {
+		return readsGamma(colleague)(ctx) == nil && readsGamma(helper)(ctx) == nil
+	})
+
+	if err := admin.Patch(ctx, gamma, client.RawPatch(types.MergePatchType,
+		[]byte(`{"spec":{"owners":[{"kind":"User","name":"`+staying.name+`"}]}}`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the dropped owner's grant revoked", func(ctx context.Context) bool { return readsGamma(colleague)(ctx) != nil })
+	runAttempts(t, []attempt{
+		{"a dropped owner keeps working in the namespace", byRBAC, readsGamma(leaving)},
+		{"the colleague a dropped owner bound keeps working", byRBAC, readsGamma(colleague)},
+	})
+	runLegitimate(t, []action{{"the colleague a remaining owner bound keeps working", readsGamma(helper)}})
+
+	if err := admin.Delete(ctx, gamma); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("gamma deleted", func(ctx context.Context) bool {
+		return apierrors.IsNotFound(admin.Get(ctx, client.ObjectKeyFromObject(gamma), &tenancyv1alpha1.Tenant{}))
+	})
+	runAttempts(t, []attempt{
+		{"an owner keeps working in the retained namespace", byRBAC, readsGamma(staying)},
+		{"a colleague an owner bound keeps working in the retained namespace", byRBAC, readsGamma(helper)},
+	})
+}
+
 // Class 5: scheduling abuse across tenants.
 func TestSchedulingAbuse(t *testing.T) {
 	skipShort(t)
