@@ -24,6 +24,7 @@ export HELM_VERSION := $(call modver,helm,helm.sh/helm/v3)
 export GOLANGCI_LINT_VERSION := $(call modver,golangci-lint,github.com/golangci/golangci-lint/v2)
 export VULN_VERSION := $(call modver,vuln,golang.org/x/vuln)
 export VULNDB_VERSION := $(call modver,vuln,golang.org/x/vulndb)
+export KUSTOMIZE_VERSION := $(call modver,kustomize,sigs.k8s.io/kustomize/kustomize/v5)
 
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)/controller-gen
 KUBE_APISERVER := $(BIN)/k8s-$(KUBERNETES_VERSION)/kube-apiserver
@@ -31,6 +32,7 @@ ETCD := $(BIN)/etcd-$(ETCD_VERSION)/etcd
 HELM := $(BIN)/helm-$(HELM_VERSION)/helm
 GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 GOVULNCHECK := $(BIN)/vuln-$(VULN_VERSION)/govulncheck
+KUSTOMIZE := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)/kustomize
 MANAGER := $(BIN)/manager
 DEMO := $(BIN)/demo
 
@@ -55,9 +57,11 @@ demo: control-plane $(MANAGER) ## Start a local control plane, run the operator,
 	$(GO) build -o $(DEMO) ./hack/demo
 	$(DEMO) --manager=$(MANAGER) --manifests=config/default --samples=config/samples
 
+# RUN_ARGS adds manager flags to make run (a later flag wins: RUN_ARGS=--health-probe-bind-address=:9081).
+RUN_ARGS ?=
 .PHONY: run
 run: manifests generate ## Run the operator against the cluster of the current kubeconfig.
-	$(GO) run ./main.go --metrics-bind-address=0 --health-probe-bind-address=:8081
+	$(GO) run . --metrics-bind-address=0 --health-probe-bind-address=:8081 $(RUN_ARGS)
 
 ##@ Development
 
@@ -103,9 +107,10 @@ vulncheck: ## Check the code and its dependencies for known vulnerabilities (dat
 ##@ Test
 
 .PHONY: test
-test: vet $(MANAGER) control-plane $(HELM) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD) and security.
-	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) SECURITY_REPORT=$(BIN)/escape-report.md $(GO) test $(GO_TEST_FLAGS) ./...
+test: vet $(MANAGER) control-plane $(HELM) $(KUSTOMIZE) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD) and security.
+	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) SECURITY_REPORT=$(BIN)/escape-report.md DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./...
 	@cat $(BIN)/escape-report.md
+	@cat $(BIN)/docs-report.md
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests only (no control plane).
@@ -128,6 +133,11 @@ test-install: $(MANAGER) control-plane $(HELM) ## Run the install tests: chart l
 test-e2e: $(MANAGER) control-plane ## Run the e2e tests: the manager binary against a local control plane.
 	MANAGER_BINARY=$(MANAGER) $(GO) test $(GO_TEST_FLAGS) ./test/e2e/...
 
+.PHONY: test-docs
+test-docs: $(MANAGER) control-plane $(HELM) $(KUSTOMIZE) ## Run the README's commands on local control planes (make help, make run, the installs, kubectl get tenants, ...) and print what ran and what was skipped.
+	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./test/docs/...
+	@cat $(BIN)/docs-report.md
+
 ##@ Benchmark
 
 BENCH_N ?= 200
@@ -149,10 +159,14 @@ $(MANAGER):
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
 
+.PHONY: docker-build-dry
+docker-build-dry: ## Check the image build without a Docker engine: lint the Dockerfile, build the manager from exactly what it copies from the build context.
+	DOCKER_BUILD_VERSION=$(VERSION) $(GO) test -count=1 -v -run 'TestDockerfile|TestBuildCatches' ./test/dockerfile/
+
 ##@ Tools
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) control-plane $(HELM) $(GOLANGCI_LINT) $(GOVULNCHECK) ## Build every tool into bin/ (skips what is already built at its version).
+tools: $(CONTROLLER_GEN) control-plane $(HELM) $(KUSTOMIZE) $(GOLANGCI_LINT) $(GOVULNCHECK) ## Build every tool into bin/ (skips what is already built at its version).
 
 .PHONY: control-plane
 control-plane: $(KUBE_APISERVER) $(ETCD) ## Build etcd, kube-apiserver, kube-controller-manager and kubectl.
@@ -170,6 +184,8 @@ $(GOLANGCI_LINT):
 	hack/build-tools.sh golangci-lint
 $(GOVULNCHECK):
 	hack/build-tools.sh vuln
+$(KUSTOMIZE):
+	hack/build-kustomize.sh
 
 .PHONY: tools-versions
 tools-versions: tools ## Print the version every built tool reports.
@@ -179,6 +195,7 @@ tools-versions: tools ## Print the version every built tool reports.
 	@$(BIN)/kubectl version --client
 	@$(ETCD) --version | head -1
 	@$(HELM) version --short
+	@$(KUSTOMIZE) version
 	@$(GOLANGCI_LINT) version
 
 .PHONY: clean

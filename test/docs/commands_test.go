@@ -1,0 +1,530 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package docs
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Reasons shared by several commands.
+const (
+	ciRuns       = "CI runs it (.ci/run: make verify lint test)"
+	rewritesTree = "rewrites generated files in the checkout; make verify (CI) fails when they are not current"
+	makeTestPart = "a part of make test, which runs this test"
+	mention      = "names a subcommand in passing, not a command to run as shown"
+)
+
+// inline says what the test does with each command the documents show inline (in a sentence or a table), keyed by
+// the command as shown (placeholders included). Commands of fenced blocks are not listed here: they run unless
+// their block's marker says why not.
+var inline = map[string]step{
+	// A Tenant; Status.
+	"kubectl get tenant globex":   {cluster: mainCluster, phase: afterInstall, check: checkGetTenant},
+	"kubectl explain tenant.spec": {cluster: mainCluster, phase: afterInstall, check: checkExplain},
+	"kubectl get tenants":         {cluster: mainCluster, phase: afterInstall, check: checkTenantColumns},
+	// Encryption at rest on a real cluster: re-stores every Secret; harmless on the local cluster (which encrypts).
+	"kubectl get secrets --all-namespaces -o json | kubectl replace -f -": {cluster: mainCluster, phase: afterInstall, check: checkSecretsReplaced},
+	// Two commands, and the table of targets.
+	"make help":               {custom: makeHelp},
+	"make run":                {cluster: mainCluster, phase: last, custom: makeRun},
+	"DEMO_EXIT=1 make demo":   {skip: "starts a cluster of its own (about a minute); what it automates (config/default, the operator under its ServiceAccount, config/samples to Ready) runs here through the README's own commands"},
+	"make demo":               {skip: "runs until Ctrl-C; DEMO_EXIT=1 make demo is its non-interactive form"},
+	"make test":               {skip: "runs this test, and every other tier"},
+	"make tools":              {skip: "builds every tool; make test built the ones these commands use (kubectl, helm, kustomize)"},
+	"make manifests generate": {skip: rewritesTree},
+	"make verify":             {skip: rewritesTree},
+	"make lint":               {skip: ciRuns},
+	"make vulncheck":          {skip: ciRuns},
+	"make verify lint test":   {skip: ciRuns},
+	"make bench":              {skip: "takes 8 minutes or more"},
+	"BENCH_N=1000 make bench": {skip: "takes half an hour or more"},
+	"make test-unit":          {skip: makeTestPart},
+	"make test-security":      {skip: makeTestPart},
+	"go mod tidy":             {skip: mention + " (make verify runs go mod tidy -diff)"},
+	"kubectl scale":           {skip: mention + " (what a tenant might try; test/security tries it)"},
+	"kubectl set image":       {skip: mention + " (what a tenant might try; test/security tries it)"},
+	"helm lint":               {skip: mention + " (make lint runs helm lint on the chart)"},
+	"helm upgrade":            {skip: mention + " (test/install upgrades the chart)"},
+	"helm uninstall":          {skip: mention + " (no release named)"},
+	"bin/manager --help":      {custom: managerHelp},
+	"make docker-build IMG=<registry>/tenant-operator:<tag>": {custom: makeDockerBuild},
+	// Install with Helm: the CRD on its own, what GitOps tools apply, the removal of the CRD.
+	"kubectl apply --server-side -k config/crd": {cluster: mainCluster, phase: afterInstall,
+		check: contains("customresourcedefinition.apiextensions.k8s.io/tenants.tenancy.tenant-operator.dev serverside-applied")},
+	// The GitOps install renders the chart instead of installing it: a cluster of its own, where the namespace is
+	// made first as the Helm block makes it.
+	"helm template tenant-operator charts/tenant-operator -n tenant-operator-system | kubectl apply --server-side -f -": {
+		cluster: "gitops", check: checkServerSideApplied, setup: []string{
+			"kubectl create namespace tenant-operator-system",
+			"kubectl label namespace tenant-operator-system pod-security.kubernetes.io/enforce=restricted",
+		}},
+	"kubectl delete crd tenants.tenancy.tenant-operator.dev": {cluster: "helm", phase: afterInstall,
+		check: contains(`customresourcedefinition.apiextensions.k8s.io "tenants.tenancy.tenant-operator.dev" deleted`)},
+	// Install with kustomize: the image step, in config/manager, before the block that applies config/default.
+	"kustomize edit set image controller=<registry>/tenant-operator:<tag>": {cluster: mainCluster, dir: "config/manager", check: checkImageSet},
+	"helm template tenant-operator charts/tenant-operator -n tenant-operator-system --set prometheusRule.enabled=true --show-only templates/prometheusrule.yaml": {
+		check: checkPrometheusRule},
+	// Observability.
+	"kubectl get events -n default --field-selector involvedObject.kind=Tenant,involvedObject.name=<tenant>": {
+		cluster: mainCluster, phase: afterInstall, check: checkEvents},
+}
+
+func contains(want string) func(*session, string) error {
+	return func(_ *session, out string) error {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("the output does not say %q", want)
+		}
+		return nil
+	}
+}
+
+// checkGetTenant: owners read their tenant with kubectl get tenant globex; the Tenant is there.
+func checkGetTenant(_ *session, out string) error {
+	header, rows := parseTable(out)
+	if len(rows) != 1 || len(header) == 0 || header[0] != "NAME" || rows[0][0] != "globex" {
+		return fmt.Errorf("want one row, globex")
+	}
+	return nil
+}
+
+// checkTenantColumns: "kubectl get tenants shows Namespace, Phase, Ready, Backend (ready/desired) and Age."
+func checkTenantColumns(_ *session, out string) error {
+	header, rows := parseTable(out)
+	if want := []string{"NAME", "NAMESPACE", "PHASE", "READY", "BACKEND", "AGE"}; !slices.Equal(header, want) {
+		return fmt.Errorf("columns %v, the README names %v", header, want)
+	}
+	for _, r := range rows {
+		if r[4] != "" && !regexp.MustCompile(`^\d+/\d+$`).MatchString(r[4]) {
+			return fmt.Errorf("BACKEND %q of %s is not ready/desired", r[4], r[0])
+		}
+	}
+	return nil
+}
+
+// checkExplain: every field of the README's Tenant example is a field kubectl explain documents, and every field
+// it lists has a description ("every field is documented for kubectl explain tenant.spec").
+func checkExplain(_ *session, out string) error {
+	fieldRe := regexp.MustCompile(`^  ([A-Za-z0-9]+)\t<`)
+	fields := map[string]bool{}
+	lines := strings.Split(out, "\n")
+	var undocumented []string
+	for i, l := range lines {
+		m := fieldRe.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		fields[m[1]] = true
+		documented := false
+		for _, next := range lines[i+1:] {
+			if fieldRe.MatchString(next) {
+				break
+			}
+			if strings.HasPrefix(next, "    ") && strings.TrimSpace(next) != "" {
+				documented = true
+				break
+			}
+		}
+		if !documented {
+			undocumented = append(undocumented, m[1])
+		}
+	}
+	if len(undocumented) > 0 {
+		return fmt.Errorf("fields without a description: %v", undocumented)
+	}
+	example, err := readmeTenant()
+	if err != nil {
+		return err
+	}
+	for name := range example {
+		if !fields[name] {
+			return fmt.Errorf("the README's Tenant sets spec.%s, which kubectl explain does not list", name)
+		}
+	}
+	return nil
+}
+
+// readmeTenant is the spec of the README's example Tenant (the yaml block of kind Tenant).
+func readmeTenant() (map[string]any, error) {
+	d, err := parseMarkdown("README.md", readme)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range d.blocks {
+		if b.info != "yaml" || !strings.Contains(b.body, "\nkind: Tenant") {
+			continue
+		}
+		var obj struct {
+			Spec map[string]any `json:"spec"`
+		}
+		if err := yaml.Unmarshal([]byte(b.body), &obj); err != nil {
+			return nil, fmt.Errorf("%s: %w", b.where(), err)
+		}
+		if len(obj.Spec) == 0 {
+			return nil, fmt.Errorf("%s: a Tenant without a spec", b.where())
+		}
+		return obj.Spec, nil
+	}
+	return nil, fmt.Errorf("README.md shows no Tenant")
+}
+
+// checkSecretsReplaced: every Secret was stored again, and the command did nothing else.
+func checkSecretsReplaced(_ *session, out string) error {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		if !regexp.MustCompile(`^secret/\S+ replaced$`).MatchString(l) {
+			return fmt.Errorf("unexpected line %q", l)
+		}
+	}
+	if len(lines) < 4 {
+		return fmt.Errorf("only %d Secrets replaced, with the samples' tenants in place", len(lines))
+	}
+	return nil
+}
+
+func checkServerSideApplied(_ *session, out string) error {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		if !strings.HasSuffix(l, " serverside-applied") {
+			return fmt.Errorf("unexpected line %q", l)
+		}
+	}
+	if len(lines) < 10 {
+		return fmt.Errorf("only %d objects applied", len(lines))
+	}
+	return nil
+}
+
+// checkEvents: the Events command lists the tenant's Events, and only them, its Created Event among them.
+func checkEvents(_ *session, out string) error {
+	header, rows := parseTable(out)
+	reason, object := slices.Index(header, "REASON"), slices.Index(header, "OBJECT")
+	if reason < 0 || object < 0 {
+		return fmt.Errorf("no REASON and OBJECT columns")
+	}
+	created := false
+	for _, r := range rows {
+		if r[object] != "tenant/globex" {
+			return fmt.Errorf("an Event about %s", r[object])
+		}
+		created = created || r[reason] == "Created"
+	}
+	if !created {
+		return fmt.Errorf("no Created Event for tenant globex")
+	}
+	return nil
+}
+
+// checkImageSet: kustomize edit set image wrote the image into config/manager/kustomization.yaml.
+func checkImageSet(s *session, _ string) error {
+	data, err := os.ReadFile(filepath.Join(s.workspace, "config", "manager", "kustomization.yaml"))
+	if err != nil {
+		return err
+	}
+	var k struct {
+		Images []struct{ Name, NewName, NewTag string } `json:"images"`
+	}
+	if err := yaml.Unmarshal(data, &k); err != nil {
+		return err
+	}
+	want, _ := substitute("<registry>/tenant-operator:<tag>")
+	for _, img := range k.Images {
+		if img.Name == "controller" && img.NewName+":"+img.NewTag == want {
+			return nil
+		}
+	}
+	return fmt.Errorf("config/manager/kustomization.yaml does not set image controller to %s:\n%s", want, data)
+}
+
+// checkPrometheusRule: the chart's rule holds every alert of the README's alerts table.
+func checkPrometheusRule(_ *session, out string) error {
+	if !strings.Contains(out, "kind: PrometheusRule") {
+		return fmt.Errorf("no PrometheusRule rendered")
+	}
+	alerts := tableColumn(readme, "| alert |")
+	if len(alerts) < 4 {
+		return fmt.Errorf("the README's alert table lists %v", alerts)
+	}
+	for _, a := range alerts {
+		if !strings.Contains(out, "alert: "+a) {
+			return fmt.Errorf("the README's alert %s is not in the rule", a)
+		}
+	}
+	return nil
+}
+
+// makeEnv is a session's environment for make, as a user's shell has it.
+func makeEnv(s *session) []string {
+	return append(slices.Clone(s.env), "MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=")
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// makeHelp: make help lists every target the Makefile documents, and every target of the README's table.
+func makeHelp(ctx context.Context, _ *testing.T, s *session, _ *step) (string, error) {
+	cmd := exec.CommandContext(ctx, "make", "help")
+	cmd.Dir, cmd.Env = repoRoot, makeEnv(s)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%v:\n%s", err, out)
+	}
+	listed := map[string]bool{}
+	for _, l := range strings.Split(ansi.ReplaceAllString(string(out), ""), "\n") {
+		if f := strings.Fields(l); len(f) > 1 {
+			listed[f[0]] = true
+		}
+	}
+	makefile, err := os.ReadFile(filepath.Join(repoRoot, "Makefile"))
+	if err != nil {
+		return "", err
+	}
+	var want []string
+	for _, m := range regexp.MustCompile(`(?m)^([a-zA-Z_0-9-]+):.*?## `).FindAllStringSubmatch(string(makefile), -1) {
+		want = append(want, m[1])
+	}
+	for _, cell := range tableColumn(readme, "| target |") {
+		for _, sp := range codeSpans("README.md", 0, cell) {
+			want = append(want, strings.Fields(strings.TrimPrefix(sp.text, "make "))...)
+		}
+	}
+	for _, target := range want {
+		if !listed[target] {
+			return "", fmt.Errorf("make help does not list %s:\n%s", target, out)
+		}
+	}
+	return fmt.Sprintf("lists all %d documented targets", len(want)), nil
+}
+
+// makeDockerBuild: without a Docker engine, the target is checked dry: make -n shows the docker build it would
+// run, with the image named, from the repository as the build context. Whether that context builds the manager is
+// test/dockerfile's check (make docker-build-dry).
+func makeDockerBuild(ctx context.Context, _ *testing.T, s *session, st *step) (string, error) {
+	args := append([]string{"-n"}, strings.Fields(st.raw)[1:]...)
+	cmd := exec.CommandContext(ctx, "make", args...)
+	cmd.Dir, cmd.Env = repoRoot, makeEnv(s)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%v:\n%s", err, out)
+	}
+	image := strings.TrimPrefix(strings.Fields(st.raw)[2], "IMG=")
+	got := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(got, "docker build ") || !strings.HasSuffix(got, " -t "+image+" .") {
+		return "", fmt.Errorf("make -n docker-build: %q, want a docker build of . tagged %s", got, image)
+	}
+	return "dry (no Docker engine): make -n shows `" + got + "`; test/dockerfile builds that context", nil
+}
+
+// managerHelp: bin/manager --help lists every flag of the README's table of manager flags.
+func managerHelp(ctx context.Context, t *testing.T, _ *session, _ *step) (string, error) {
+	out, err := exec.CommandContext(ctx, managerBinary(t), "--help").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%v:\n%s", err, out)
+	}
+	var flags []string
+	for _, cell := range tableColumn(readme, "| flag |") {
+		flags = append(flags, regexp.MustCompile(`--[a-z0-9-]+`).FindAllString(cell, -1)...)
+	}
+	if len(flags) < 10 {
+		return "", fmt.Errorf("the README's table of flags names only %v", flags)
+	}
+	for _, f := range flags {
+		if !strings.Contains(string(out), "  -"+strings.TrimPrefix(f, "--")+" ") &&
+			!strings.Contains(string(out), "  -"+strings.TrimPrefix(f, "--")+"\n") {
+			return "", fmt.Errorf("bin/manager --help does not list %s, which the README documents", f)
+		}
+	}
+	return fmt.Sprintf("lists all %d flags of the README's table", len(flags)), nil
+}
+
+// makeRun: make run against the main cluster's kubeconfig, in place of the Deployment's operator: it becomes ready
+// and provisions a Tenant; then it is stopped. The prerequisites manifests and generate are not remade (-o): they
+// rewrite generated files in the checkout, and make verify checks those are current.
+func makeRun(ctx context.Context, t *testing.T, s *session, _ *step) (string, error) {
+	s.kubelet.stopOperators()
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	logPath := filepath.Join(s.dir, "make-run.log")
+	start := time.Now()
+	p, err := s.cluster.StartProcess("make run", "make", logPath, makeEnv(s), "-C", repoRoot, "-o", "manifests", "-o", "generate",
+		"run", "RUN_ARGS=--health-probe-bind-address=127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = p.Stop() }()
+	logs := func() string { data, _ := os.ReadFile(logPath); return tail(string(data), 30) }
+	// go run compiles the manager first: on a cold build cache, minutes.
+	ready := false
+	for deadline := time.Now().Add(5 * time.Minute); !ready && time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		select {
+		case <-p.Exited():
+			return "", fmt.Errorf("make run exited before it was ready:\n%s", logs())
+		case <-ctx.Done():
+			return "", ctx.Err()
+		default:
+		}
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			ready = resp.StatusCode == http.StatusOK
+		}
+	}
+	if !ready {
+		return "", fmt.Errorf("make run not ready after 5 minutes:\n%s", logs())
+	}
+	tookReady := time.Since(start).Round(time.Second)
+	tenant := "apiVersion: tenancy.tenant-operator.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: make-run\nspec: {}\n"
+	if _, err := s.cluster.Kubectl(ctx, []byte(tenant), "apply", "--server-side", "-f", "-"); err != nil {
+		return "", err
+	}
+	if _, err := s.cluster.Kubectl(ctx, nil, "wait", "--for=condition=Ready", "--timeout=90s", "tenant/make-run"); err != nil {
+		return "", fmt.Errorf("%w\nmake run's log:\n%s", err, logs())
+	}
+	if err := p.Stop(); err != nil {
+		return "", err
+	}
+	t.Logf("make run's log:\n%s", logs())
+	return fmt.Sprintf("ready after %s on the cluster's kubeconfig, provisioned a Tenant, stopped", tookReady), nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// parseTable reads kubectl's table output: columns start where the header's words do (a header word may hold one
+// space: LAST SEEN), cells are what lies under them.
+func parseTable(out string) (header []string, rows [][]string) {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	var starts []int
+	h := lines[0]
+	for i := range h {
+		if h[i] != ' ' && (i == 0 || i >= 2 && h[i-1] == ' ' && h[i-2] == ' ') {
+			starts = append(starts, i)
+		}
+	}
+	cells := func(l string) []string {
+		var out []string
+		for j, st := range starts {
+			end := len(l)
+			if j+1 < len(starts) {
+				end = min(starts[j+1], len(l))
+			}
+			if st >= len(l) {
+				out = append(out, "")
+				continue
+			}
+			out = append(out, strings.TrimSpace(l[st:end]))
+		}
+		return out
+	}
+	header = cells(h)
+	for _, l := range lines[1:] {
+		rows = append(rows, cells(l))
+	}
+	return header, rows
+}
+
+// timeColumns change from run to run.
+var timeColumns = []string{"AGE", "LAST SEEN"}
+
+// compareTables compares kubectl's output with the table a document shows: the same columns, the same rows in the
+// same order, the same cells but in time columns.
+func compareTables(want, got string) error {
+	wh, wrows := parseTable(want)
+	gh, grows := parseTable(got)
+	if !slices.Equal(wh, gh) {
+		return fmt.Errorf("columns %v, the document shows %v", gh, wh)
+	}
+	if len(wrows) != len(grows) {
+		return fmt.Errorf("%d rows, the document shows %d", len(grows), len(wrows))
+	}
+	for i := range wrows {
+		for j, col := range wh {
+			if !slices.Contains(timeColumns, col) && wrows[i][j] != grows[i][j] {
+				return fmt.Errorf("row %d, %s: %q, the document shows %q", i+1, col, grows[i][j], wrows[i][j])
+			}
+		}
+	}
+	return nil
+}
+
+func TestParseTable(t *testing.T) {
+	const want = "NAME       NAMESPACE     PHASE   READY   BACKEND   AGE\n" +
+		"acme       acme          Ready   True              20s\n" +
+		"globex     globex-prod   Ready   True    2/2       20s\n"
+	got := "NAME     NAMESPACE     PHASE   READY   BACKEND   AGE\n" +
+		"acme     acme          Ready   True              3m12s\n" +
+		"globex   globex-prod   Ready   True    2/2       3m12s\n"
+	if err := compareTables(want, got); err != nil {
+		t.Error(err)
+	}
+	pending := strings.Replace(got, "globex   globex-prod   Ready   True    2/2", "globex   globex-prod   Provisioning   False   0/2", 1)
+	if err := compareTables(want, pending); err == nil {
+		t.Error("a Provisioning tenant matched the README's Ready one")
+	}
+	header, rows := parseTable("LAST SEEN   TYPE     REASON    OBJECT          MESSAGE\n42s         Normal   Created   tenant/globex   Created 1 ClusterRole\n")
+	if !slices.Equal(header, []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}) || rows[0][3] != "tenant/globex" || rows[0][4] != "Created 1 ClusterRole" {
+		t.Errorf("events table: %v %v", header, rows)
+	}
+	if rows[0][0] != "42s" {
+		t.Errorf("LAST SEEN: %q", rows[0][0])
+	}
+}
+
+// TestKustomizeIsKubectls: the kustomize CLI the README's image step runs is the version kubectl embeds, which
+// builds config/default: the edit and the build agree on the kustomization's format.
+func TestKustomizeIsKubectls(t *testing.T) {
+	mod := "sigs.k8s.io/kustomize/kustomize/v5"
+	cli, err := moduleVersion(filepath.Join(repoRoot, "hack", "tools", "kustomize", "go.mod"), mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubectl, err := moduleVersion(filepath.Join(repoRoot, "hack", "tools", "k8s", "go.mod"), mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cli != kubectl {
+		t.Errorf("hack/tools/kustomize builds kustomize %s, kubectl embeds %s: go get %s@%s there", cli, kubectl, mod, kubectl)
+	}
+}
