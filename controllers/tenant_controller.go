@@ -141,8 +141,10 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 	var pruneErr error
 	if last, ok := r.pruned.Load(t.Name); !ok || last != t.Generation {
 		pruneErr = r.prune(ctx, t, desired)
-		// A spec change may have removed owners: what they granted ends with their ownership.
-		if provisioned := t.Status.ObservedGeneration; provisioned != 0 && provisioned != t.Generation {
+		// A spec change may have removed owners: what they granted ends with their ownership. Checked with every
+		// prune (after a start too, and again after a failed pass), but not for a tenant never provisioned, whose
+		// namespace nobody could grant anything in yet.
+		if t.Status.ObservedGeneration != 0 {
 			pruneErr = errors.Join(pruneErr, r.revokeGrantsOfFormerOwners(ctx, t))
 		}
 		if pruneErr == nil {

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -354,6 +355,7 @@ func (b *bench) idle(ctx context.Context, r *report) error {
 	r.Idle.ByVerb = byVerb
 	r.Idle.Writes = writes(byVerb)
 	r.Idle.Rewritten = changed(before, after)
+	r.Idle.RewrittenKinds = countStrings(changedKinds(before, after))
 	return nil
 }
 
@@ -455,13 +457,27 @@ func (b *bench) resourceVersions(ctx context.Context) (map[string]string, error)
 }
 
 func changed(before, after map[string]string) int {
-	n := 0
+	return len(changedKinds(before, after))
+}
+
+// changedKinds lists the type of every object whose resourceVersion moved, to tell who changed it.
+func changedKinds(before, after map[string]string) []string {
+	var kinds []string
 	for k, rv := range after {
 		if before[k] != rv {
-			n++
+			kinds = append(kinds, strings.SplitN(k, "/", 2)[0])
 		}
 	}
-	return n
+	sort.Strings(kinds)
+	return kinds
+}
+
+func countStrings(in []string) map[string]int {
+	out := map[string]int{}
+	for _, s := range in {
+		out[s]++
+	}
+	return out
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

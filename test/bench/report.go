@@ -60,10 +60,12 @@ type report struct {
 		ByVerb    map[string]int `json:"byVerb"`
 	} `json:"restart"`
 	Idle struct {
-		Seconds   float64        `json:"seconds"`
-		Writes    int            `json:"writes"`
-		Rewritten int            `json:"rewritten"`
-		ByVerb    map[string]int `json:"byVerb"`
+		Seconds   float64 `json:"seconds"`
+		Writes    int     `json:"writes"`
+		Rewritten int     `json:"rewritten"`
+		// RewrittenKinds counts the objects whose resourceVersion moved, by type: who moved it is then easy to tell.
+		RewrittenKinds map[string]int `json:"rewrittenKinds,omitempty"`
+		ByVerb         map[string]int `json:"byVerb"`
 	} `json:"idle"`
 	Memory struct {
 		RSSQuarterMiB       float64 `json:"rssAtQuarterMiB"`
