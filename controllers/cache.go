@@ -160,13 +160,7 @@ func slimObject(obj client.Object, m metav1.ObjectMeta) client.Object {
 		// Generated secrets keep their values and generation time until rotation; certificates their expiry. Secrets
 		// generated in the same second share their annotations.
 		m.Annotations = internStringMap(operatorAnnotations(o.Annotations))
-		data := o.Data
-		if _, ok := data[caCertKey]; ok && o.Type == corev1.SecretTypeTLS {
-			// The CA certificate comes from the operator's CA, never from the secret.
-			data = maps.Clone(data)
-			delete(data, caCertKey)
-		}
-		return &corev1.Secret{ObjectMeta: m, Type: o.Type, Data: data}
+		return &corev1.Secret{ObjectMeta: m, Type: o.Type, Data: asCached(o)}
 	case *appsv1.Deployment:
 		d := &appsv1.Deployment{ObjectMeta: m, Status: appsv1.DeploymentStatus{
 			ObservedGeneration: o.Status.ObservedGeneration, Replicas: o.Status.Replicas, UpdatedReplicas: o.Status.UpdatedReplicas,

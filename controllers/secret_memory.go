@@ -68,7 +68,8 @@ func (m *secretMemory) restore(tenant string, observed map[string]*corev1.Secret
 
 func (m *secretMemory) forget(tenant string) { m.byTenant.Delete(tenant) }
 
-// asCached is a secret's data as the cache holds it: without the CA certificate of TLS secrets (slimObject).
+// asCached is a secret's data as the cache holds it: without the CA certificate of TLS secrets, which comes from the
+// operator's CA, never from the secret.
 func asCached(s *corev1.Secret) map[string][]byte {
 	data := s.Data
 	if _, ok := data[caCertKey]; ok && s.Type == corev1.SecretTypeTLS {

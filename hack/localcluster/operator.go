@@ -181,11 +181,11 @@ func (c *Cluster) RunOperator(ctx context.Context, opts OperatorOptions) (*Opera
 	if err := WriteKubeconfig(kubeconfig, cfg); err != nil {
 		return nil, err
 	}
-	metricsPort, err := freePort()
+	metricsPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	probePort, err := freePort()
+	probePort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,8 @@ func MetricsClient() *http.Client {
 	}}
 }
 
-func freePort() (int, error) {
+// FreePort is a TCP port on the loopback address that nothing listens on now.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

@@ -19,7 +19,6 @@ package docs
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,6 +31,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
 // Reasons shared by several commands.
@@ -368,7 +369,7 @@ func managerHelp(ctx context.Context, t *testing.T, _ *session, _ *step) (string
 // rewrite generated files in the checkout, and make verify checks those are current.
 func makeRun(ctx context.Context, t *testing.T, s *session, _ *step) (string, error) {
 	s.kubelet.stopOperators()
-	port, err := freePort()
+	port, err := localcluster.FreePort()
 	if err != nil {
 		return "", err
 	}
@@ -413,15 +414,6 @@ func makeRun(ctx context.Context, t *testing.T, s *session, _ *step) (string, er
 	}
 	t.Logf("make run's log:\n%s", logs())
 	return fmt.Sprintf("ready after %s on the cluster's kubeconfig, provisioned a Tenant, stopped", tookReady), nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // parseTable reads kubectl's table output: columns start where the header's words do (a header word may hold one
