@@ -110,6 +110,8 @@ func slimForCache(in any) (any, error) {
 			// reserved-labels guardrail): the cache keeps it as what it is, not the operator's, and none of its
 			// content, so that such objects can neither be taken for the operator's nor fill its memory.
 			m.Labels = internStringMap(withoutOperatorLabels(obj.GetLabels()))
+		} else if hasForeignFields(obj) {
+			m.GenerateName = foreignFieldsMark
 		} else if hash, err := ownedFieldsHash(obj); err == nil {
 			m.GenerateName = hash
 		}

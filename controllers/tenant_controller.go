@@ -367,6 +367,11 @@ func (r *TenantReconciler) applyOne(ctx context.Context, t *tenancyv1alpha1.Tena
 	if same, err := upToDate(current, want); err != nil || same {
 		return changeNone, err
 	}
+	if holdsForeignFields(current) {
+		if err := r.takeOverForeignFields(ctx, current); err != nil {
+			return changeNone, err
+		}
+	}
 	if err := apply(ctx, r.Client, want); err != nil {
 		return changeNone, err
 	}

@@ -306,6 +306,66 @@ func TestDriftIsRepaired(t *testing.T) {
 	waitForDriftEvent(ctx, t, "drift", "NetworkPolicy drift/"+PolicyDefaultDeny)
 }
 
+// TestFieldsOthersAddAreRemoved: fields someone else adds to the operator's objects are not the operator's, and
+// server-side apply alone would leave them in place; labels others may add stay.
+func TestFieldsOthersAddAreRemoved(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("intruded", withBackend)
+	createTenant(ctx, t, tenant)
+	simulateBackendReady(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	ns := "intruded"
+	before := testutil.ToFloat64(driftCorrections.WithLabelValues("NetworkPolicy"))
+	_, restored := secretValues(ctx, t, ns, "db")
+	intruder := client.FieldOwner("intruder")
+	t.Run("a label someone else adds to the namespace stays", func(t *testing.T) {
+		patch := []byte(`{"metadata":{"labels":{"team":"payments"}}}`)
+		if err := k8s.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, client.RawPatch(types.MergePatchType, patch), intruder); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("a rule someone else adds to default-deny", func(t *testing.T) {
+		np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: PolicyDefaultDeny}}
+		patch := []byte(`{"spec":{"ingress":[{}]}}`)
+		if err := k8s.Patch(ctx, np, client.RawPatch(types.MergePatchType, patch), intruder); err != nil {
+			t.Fatal(err)
+		}
+		eventually(ctx, t, "the allow-all rule removed", func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, client.ObjectKeyFromObject(np), np)
+			return err == nil && np.Spec.Ingress == nil && len(np.Spec.PolicyTypes) == 2, err
+		})
+	})
+	t.Run("a key someone else adds to a generated Secret", func(t *testing.T) {
+		patch := []byte(`{"data":{"backdoor":"b3Blbg=="}}`)
+		if err := k8s.Patch(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"}}, client.RawPatch(types.MergePatchType, patch), intruder); err != nil {
+			t.Fatal(err)
+		}
+		restored(t, "db")
+	})
+	t.Run("a container someone else adds to the back-end", func(t *testing.T) {
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}}
+		patch := []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"registry.example/sidecar:1"}]}}}}`)
+		if err := k8s.Patch(ctx, d, client.RawPatch(types.StrategicMergePatchType, patch), intruder); err != nil {
+			t.Fatal(err)
+		}
+		eventually(ctx, t, "the sidecar removed", func(ctx context.Context) (bool, error) {
+			err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d)
+			return err == nil && len(d.Spec.Template.Spec.Containers) == 1 && d.Spec.Template.Spec.Containers[0].Name == BackendName, err
+		})
+		nsObj := &corev1.Namespace{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil {
+			t.Fatal(err)
+		}
+		if nsObj.Labels["team"] != "payments" {
+			t.Errorf("a label others may add was removed: %v", nsObj.Labels)
+		}
+	})
+	eventually(ctx, t, "a drift correction counted", func(context.Context) (bool, error) {
+		return testutil.ToFloat64(driftCorrections.WithLabelValues("NetworkPolicy")) > before, nil
+	})
+	waitForDriftEvent(ctx, t, "intruded", "NetworkPolicy intruded/"+PolicyDefaultDeny)
+}
+
 // waitForDriftEvent waits for the DriftCorrected Event on tenant that names what was corrected.
 func waitForDriftEvent(ctx context.Context, t *testing.T, tenant, what string) {
 	t.Helper()

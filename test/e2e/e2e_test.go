@@ -41,6 +41,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -316,6 +317,7 @@ func TestLifecycleUnderTheOperatorsOwnIdentity(t *testing.T) {
 			return err == nil && len(np.Spec.PolicyTypes) == 2, err
 		})
 	})
+	t.Run("drift by a rule someone else adds", func(t *testing.T) { ruleSomeoneElseAddsIsRemoved(ctx, t, "lifecycle") })
 	t.Run("drift by deletion keeps the key ring", func(t *testing.T) {
 		key := client.ObjectKey{Namespace: "lifecycle", Name: controllers.EncryptionKeyName}
 		ring := &corev1.Secret{}
@@ -430,4 +432,17 @@ func TestGracefulShutdown(t *testing.T) {
 	if lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "" {
 		t.Errorf("lease still held by %q after shutdown; it should be released", *lease.Spec.HolderIdentity)
 	}
+}
+
+// ruleSomeoneElseAddsIsRemoved: an allow-all ingress rule added to default-deny by another field manager goes.
+func ruleSomeoneElseAddsIsRemoved(ctx context.Context, t *testing.T, ns string) {
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.PolicyDefaultDeny}}
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"ingress":[{}]}}`))
+	if err := k8s.Patch(ctx, np, patch, client.FieldOwner("intruder")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "the allow-all rule removed", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(np), np)
+		return err == nil && np.Spec.Ingress == nil, err
+	})
 }
