@@ -52,6 +52,7 @@ func CacheOptions() cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedByValue})
 	byObject := map[client.Object]cache.ByObject{
 		&tenancyv1alpha1.Tenant{}: {Transform: slimTenant},
+		&corev1.Pod{}:             {Label: backendPodSelector(), Transform: slimBackendPod},
 	}
 	for _, obj := range managedKinds() {
 		opts := cache.ByObject{Transform: slimForCache}
@@ -82,8 +83,8 @@ func slimTenant(in any) (any, error) {
 }
 
 // slimForCache keeps of an object what the reconciler reads: names, labels, versions (not the UID: nothing reads
-// it); the data and the operator's annotations of Secrets; replicas, pod template annotations and status of
-// Deployments; whether a quota is enforced. For the operator's objects, it first records the hash of the fields it
+// it); the data and the operator's annotations of Secrets; replicas, pod template annotations, status and failing
+// conditions of Deployments; whether a quota is enforced. For the operator's objects, it first records the hash of the fields it
 // owns, which is all upToDate needs.
 func slimForCache(in any) (any, error) {
 	obj, ok := in.(client.Object)
@@ -126,12 +127,15 @@ func slimForCache(in any) (any, error) {
 	return in, nil
 }
 
-// appliedByOperator reports whether the operator's own server-side apply set obj's managed-by label: the
-// operator's objects are the ones it created, whatever labels anyone else may have written. Looked up in the raw
-// field set rather than parsed: the informers call this for every event of every managed object.
+// appliedByOperator reports whether the operator's own field manager set obj's managed-by label, by server-side
+// apply or, for a namespace, by the create that claimed it (see claimNamespace): the operator's objects are the ones
+// it created, whatever labels anyone else may have written. Looked up in the raw field set rather than parsed: the
+// informers call this for every event of every managed object.
 func appliedByOperator(obj client.Object) bool {
+	_, claimable := obj.(*corev1.Namespace)
 	for _, entry := range obj.GetManagedFields() {
-		if entry.Manager == FieldOwner && entry.Operation == metav1.ManagedFieldsOperationApply && entry.Subresource == "" &&
+		byOperator := entry.Operation == metav1.ManagedFieldsOperationApply || (claimable && entry.Operation == metav1.ManagedFieldsOperationUpdate)
+		if entry.Manager == FieldOwner && byOperator && entry.Subresource == "" &&
 			entry.FieldsV1 != nil && bytes.Contains(entry.FieldsV1.GetRawBytes(), managedByField) {
 			return true
 		}
@@ -167,6 +171,7 @@ func slimObject(obj client.Object, m metav1.ObjectMeta) client.Object {
 		d := &appsv1.Deployment{ObjectMeta: m, Status: appsv1.DeploymentStatus{
 			ObservedGeneration: o.Status.ObservedGeneration, Replicas: o.Status.Replicas, UpdatedReplicas: o.Status.UpdatedReplicas,
 			ReadyReplicas: o.Status.ReadyReplicas, AvailableReplicas: o.Status.AvailableReplicas,
+			Conditions: failingDeploymentConditions(o.Status.Conditions),
 		}}
 		d.Spec.Replicas = o.Spec.Replicas
 		d.Spec.Template.Annotations = o.Spec.Template.Annotations

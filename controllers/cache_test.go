@@ -19,6 +19,7 @@ package controllers
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -168,12 +169,22 @@ func TestObjectsPosingAsTheOperatorsAreNotTheOperators(t *testing.T) {
 		{"created by kubectl", []metav1.ManagedFieldsEntry{entry("kubectl-create", metav1.ManagedFieldsOperationUpdate, labelled)}, false},
 		{"applied by someone else", []metav1.ManagedFieldsEntry{entry("helm", metav1.ManagedFieldsOperationApply, labelled)}, false},
 		{"the operator's name on an update", []metav1.ManagedFieldsEntry{entry(FieldOwner, metav1.ManagedFieldsOperationUpdate, labelled)}, false},
+		{"a namespace the operator claimed", []metav1.ManagedFieldsEntry{entry(FieldOwner, metav1.ManagedFieldsOperationUpdate, labelled)}, true},
 		{"applied by the operator without its label, labelled by kubectl", []metav1.ManagedFieldsEntry{
 			entry(FieldOwner, metav1.ManagedFieldsOperationApply, `{"f:data":{"f:password":{}}}`),
 			entry("kubectl-label", metav1.ManagedFieldsOperationUpdate, labelled),
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.HasPrefix(tc.name, "a namespace") {
+				ns := &corev1.Namespace{ObjectMeta: managedMeta("t")}
+				ns.Namespace, ns.ManagedFields = "", tc.entries
+				slim, err := slimForCache(ns.DeepCopy())
+				if got := isManagedBy(ns, "t"); got != tc.ours || err != nil || isManagedBy(slim.(*corev1.Namespace), "t") != tc.ours {
+					t.Errorf("isManagedBy = %v, want %v (%v)", got, tc.ours, err)
+				}
+				return
+			}
 			secret := &corev1.Secret{ObjectMeta: managedMeta("db"), Data: map[string][]byte{"password": make([]byte, 1<<20)}}
 			secret.ManagedFields = tc.entries
 			if got := isManagedBy(secret, "t"); got != tc.ours {

@@ -51,21 +51,18 @@ const (
 	PolicyEgressCIDRs        = "allow-egress-cidrs"
 	PolicyEgressInternet     = "allow-egress-internet"
 	policyFromTenantPrefix   = "allow-from-tenant-"
+	policyToTenantPrefix     = "allow-to-tenant-"
 )
 
 // desiredNetworkPolicies isolates the tenant: everything is denied, then the namespace may talk to itself and to the
-// cluster DNS, the back-end may be reached by the ingress controllers and by the allowed tenants, and egress goes
-// where the spec says. Names come from stable keys, so reordering the spec renames nothing.
-func desiredNetworkPolicies(t *tenancyv1alpha1.Tenant, cfg Config) []*networkingv1.NetworkPolicy {
+// cluster DNS, the back-end may be reached by the ingress controllers and by the allowed tenants, the tenant's pods
+// may reach the back-end of each tenant in allowedBy (the tenants that allow this one: a connection needs the egress
+// of its source and the ingress of its destination), and egress goes where the spec says. Names come from stable
+// keys, so reordering the spec renames nothing.
+func desiredNetworkPolicies(t *tenancyv1alpha1.Tenant, cfg Config, allowedBy []*tenancyv1alpha1.Tenant) []*networkingv1.NetworkPolicy {
 	all := &metav1.LabelSelector{}
 	policies := []*networkingv1.NetworkPolicy{
-		{
-			ObjectMeta: objectMeta(t, PolicyDefaultDeny),
-			Spec: networkingv1.NetworkPolicySpec{
-				PodSelector: metav1.LabelSelector{},
-				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
-			},
-		},
+		defaultDeny(t),
 		{
 			ObjectMeta: objectMeta(t, PolicySameNamespace),
 			Spec: networkingv1.NetworkPolicySpec{
@@ -107,19 +104,36 @@ func desiredNetworkPolicies(t *tenancyv1alpha1.Tenant, cfg Config) []*networking
 				&metav1.LabelSelector{MatchLabels: map[string]string{LabelManagedBy: ManagedByValue, LabelTenant: other}}))
 		}
 	}
+	for _, other := range allowedBy {
+		if other.Name == t.Name || other.Spec.Backend == nil {
+			continue
+		}
+		policies = append(policies, egressToBackend(t, other))
+	}
 	if egress := egressSpec(t); egress != nil {
 		if open, _ := egressCIDRs(t, cfg); len(open) > 0 {
 			peers := make([]networkingv1.NetworkPolicyPeer, 0, len(open))
 			for _, cidr := range open {
 				peers = append(peers, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
 			}
-			policies = append(policies, egressPolicy(t, PolicyEgressCIDRs, peers))
+			policies = append(policies, egressPolicy(t, PolicyEgressCIDRs, peers, nil))
 		}
 		if egress.AllowInternet {
-			policies = append(policies, egressPolicy(t, PolicyEgressInternet, internetPeers(cfg.ClusterCIDRs)))
+			policies = append(policies, egressPolicy(t, PolicyEgressInternet, internetPeers(cfg.ClusterCIDRs), nil))
 		}
 	}
 	return policies
+}
+
+// defaultDeny selects every pod of the namespace for ingress and egress, and allows nothing.
+func defaultDeny(t *tenancyv1alpha1.Tenant) *networkingv1.NetworkPolicy {
+	return &networkingv1.NetworkPolicy{
+		ObjectMeta: objectMeta(t, PolicyDefaultDeny),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+		},
+	}
 }
 
 func ingressToBackend(t *tenancyv1alpha1.Tenant, name string, ports []networkingv1.NetworkPolicyPort, from *metav1.LabelSelector) *networkingv1.NetworkPolicy {
@@ -133,12 +147,21 @@ func ingressToBackend(t *tenancyv1alpha1.Tenant, name string, ports []networking
 	}
 }
 
-func egressPolicy(t *tenancyv1alpha1.Tenant, name string, to []networkingv1.NetworkPolicyPeer) *networkingv1.NetworkPolicy {
+// egressToBackend lets t's pods reach the back-end of other, on its port only: the egress half of other's
+// allow-from-tenant policy for t.
+func egressToBackend(t, other *tenancyv1alpha1.Tenant) *networkingv1.NetworkPolicy {
+	return egressPolicy(t, shortName(policyToTenantPrefix, other.Name, 253), []networkingv1.NetworkPolicyPeer{{
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelManagedBy: ManagedByValue, LabelTenant: other.Name}},
+		PodSelector:       &metav1.LabelSelector{MatchLabels: backendSelector(other)},
+	}}, []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(backendPort(other.Spec.Backend)))}})
+}
+
+func egressPolicy(t *tenancyv1alpha1.Tenant, name string, to []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *networkingv1.NetworkPolicy {
 	return &networkingv1.NetworkPolicy{
 		ObjectMeta: objectMeta(t, name),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{},
-			Egress:      []networkingv1.NetworkPolicyEgressRule{{To: to}},
+			Egress:      []networkingv1.NetworkPolicyEgressRule{{To: to, Ports: ports}},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
 		},
 	}

@@ -48,12 +48,15 @@ type desiredObject struct {
 }
 
 // observedState is what the reconciler gathered before deciding: the current generated secrets (so their values
-// survive), the operator's CA, and the clock and randomness to use.
+// survive), the operator's CA, the tenants that allow this one in, and the clock and randomness to use.
 type observedState struct {
 	secrets map[string]*corev1.Secret
 	ca      *CA
 	now     time.Time
 	rand    io.Reader
+	// allowedBy are the other tenants that let this one reach their back-end (their spec.network.allowFromTenants
+	// names it), sorted by name.
+	allowedBy []*tenancyv1alpha1.Tenant
 }
 
 // desiredState is everything the tenant should have, computed by the pure builders, and when to come back
@@ -86,7 +89,7 @@ func computeDesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed observe
 	// cluster admins) can create anything in the new namespace, so nothing there can collide with what it creates.
 	add(areaNamespace, desiredNamespace(t))
 	add(areaQuota, desiredQuota(t, cfg), desiredLimitRange(t, cfg))
-	for _, np := range desiredNetworkPolicies(t, cfg) {
+	for _, np := range desiredNetworkPolicies(t, cfg, observed.allowedBy) {
 		add(areaNetwork, np)
 	}
 	if _, refused := egressCIDRs(t, cfg); len(refused) > 0 {

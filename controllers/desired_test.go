@@ -256,7 +256,7 @@ func TestNetworkPolicies(t *testing.T) {
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
-			policies := desiredNetworkPolicies(tenant, cfg)
+			policies := desiredNetworkPolicies(tenant, cfg, nil)
 			got := make([]string, 0, len(policies))
 			for _, np := range policies {
 				got = append(got, np.Name)
@@ -375,7 +375,7 @@ func TestAllowedTenantPolicySelectsTheOtherTenantsNamespace(t *testing.T) {
 	tenant.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "x"}
 	tenant.Spec.Network = &tenancyv1alpha1.NetworkSpec{AllowFromTenants: []string{"b"}}
 	var np *networkingv1.NetworkPolicy
-	for _, p := range desiredNetworkPolicies(tenant, DefaultConfig()) {
+	for _, p := range desiredNetworkPolicies(tenant, DefaultConfig(), nil) {
 		if p.Name == "allow-from-tenant-b" {
 			np = p
 		}

@@ -44,11 +44,12 @@ const foreignFieldsMark = "foreign-fields"
 // "i:<index>" children, "." for the path itself.
 type fieldSet = map[string]any
 
-// hasForeignFields reports whether a manager other than the operator's apply owns fields of obj that the operator
-// takes over.
+// hasForeignFields reports whether a manager other than the operator's owns fields of obj that the operator takes
+// over. The operator's own entries are its applies and the create that claimed a namespace, which holds the two
+// labels every apply sets too.
 func hasForeignFields(obj client.Object) bool {
 	for _, entry := range obj.GetManagedFields() {
-		if !isOperatorApply(entry) && entry.Subresource == "" && entry.FieldsV1 != nil {
+		if entry.Manager != FieldOwner && entry.Subresource == "" && entry.FieldsV1 != nil {
 			var set fieldSet
 			if json.Unmarshal(entry.FieldsV1.GetRawBytes(), &set) != nil {
 				continue
@@ -151,8 +152,8 @@ func claimForeignFields(entries []metav1.ManagedFieldsEntry) (out []metav1.Manag
 			return nil, false, fmt.Errorf("reading the operator's managed fields: %w", err)
 		}
 	}
-	for i, entry := range entries {
-		if i == operator || entry.Subresource != "" || entry.FieldsV1 == nil {
+	for _, entry := range entries {
+		if entry.Manager == FieldOwner || entry.Subresource != "" || entry.FieldsV1 == nil {
 			out = append(out, entry)
 			continue
 		}

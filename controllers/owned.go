@@ -42,7 +42,7 @@ func ownedFieldsHash(obj client.Object) (string, error) {
 	return contentHash(content)
 }
 
-// ownedContent returns the fields of obj that manager owns, with their values, plus the object's identity: what
+// ownedContent returns the fields of obj that manager owns by server-side apply, with their values, plus the object's identity: what
 // client-go's Extract functions return, for a third of their allocations. The informers call it for every event of every
 // managed object, so it walks the field set of manager's managed-fields entry over the object's plain content,
 // consulting the schema only for how a path's type merges, where Extract converts and validates the whole object.
@@ -62,7 +62,7 @@ func ownedContent(obj client.Object, manager string) (map[string]any, error) {
 	out := map[string]any{}
 	var fields *metav1.FieldsV1
 	for _, entry := range obj.GetManagedFields() {
-		if entry.Manager == manager && entry.Subresource == "" {
+		if entry.Manager == manager && entry.Operation == metav1.ManagedFieldsOperationApply && entry.Subresource == "" {
 			fields = entry.FieldsV1
 			break
 		}

@@ -33,7 +33,7 @@ import (
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
 
-// +kubebuilder:rbac:groups="",resources=pods,verbs=list;delete;deletecollection
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete;deletecollection
 
 // retainedQuota allows a retained namespace no pods: nothing runs while nobody is in charge of it, and the
 // workloads' controllers cannot start their pods again. The rest of the data stays.

@@ -78,11 +78,12 @@ type TenantReconciler struct {
 	phases, pruned, statusWrites sync.Map
 }
 
-// Waits of the reconciler: for the cache to show an object just created, and for the quota controller to take up a
-// ResourceQuota just created.
+// Waits of the reconciler: for the cache to show an object just created, for the quota controller to take up a
+// ResourceQuota just created, and between looks at someone else's object in the way.
 const (
 	cacheLagRequeue = time.Second
 	quotaGrace      = 5 * time.Second
+	conflictRecheck = 5 * time.Second
 )
 
 // +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants,verbs=get;list;watch;patch;update
@@ -118,11 +119,13 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 
 // reconcileNormal: claim the namespace, render the desired objects, apply them, prune the rest, report status.
 func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alpha1.Tenant) (ctrl.Result, error) {
-	if problem, err := r.checkNamespaceClaim(ctx, t); err != nil || problem != nil {
+	if problem, err := r.claimNamespace(ctx, t); err != nil || problem != nil {
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		r.event(t, corev1.EventTypeWarning, problem.reason, "Claim", problem.message)
+		if !alreadyReported(t, tenancyv1alpha1.ConditionNamespaceReady, *problem) {
+			r.event(t, corev1.EventTypeWarning, problem.reason, "Claim", problem.message)
+		}
 		status := failedStatus(t, *problem)
 		r.recordMetrics(t, status, observedState{})
 		return ctrl.Result{}, r.writeStatus(ctx, t, status)
@@ -136,10 +139,10 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 		return ctrl.Result{}, err
 	}
 	results := r.applyAll(ctx, t, desired)
-	// What is desired only shrinks when the spec changes: pruning once per generation (and once after a start)
-	// spares every other pass a listing of twelve kinds.
+	// What is desired only shrinks when the spec changes, or the tenants allowing this one in: pruning once per
+	// change (and once after a start) spares every other pass a listing of twelve kinds.
 	var pruneErr error
-	if last, ok := r.pruned.Load(t.Name); !ok || last != t.Generation {
+	if last, ok := r.pruned.Load(t.Name); !ok || last != pruneKey(t, observed.allowedBy) {
 		pruneErr = r.prune(ctx, t, desired)
 		// A spec change may have removed owners: what they granted ends with their ownership. Checked with every
 		// prune (after a start too, and again after a failed pass), but not for a tenant never provisioned, whose
@@ -148,7 +151,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 			pruneErr = errors.Join(pruneErr, r.revokeGrantsOfFormerOwners(ctx, t))
 		}
 		if pruneErr == nil {
-			r.pruned.Store(t.Name, t.Generation)
+			r.pruned.Store(t.Name, pruneKey(t, observed.allowedBy))
 		}
 	}
 	backend, err := r.backendStatus(ctx, t)
@@ -167,6 +170,11 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, t, status))
 	}
 	result := requeueFor(desired.requeueAt, r.Clock())
+	if results.conflicts {
+		// Someone else's object holds a desired name. Most kinds are cached by the operator's label only, so its
+		// deletion brings no event: look again shortly, at one read per conflicting object.
+		result = sooner(result, conflictRecheck)
+	}
 	if results.requeueSoon && len(results.failures) == 0 {
 		// Objects created moments ago are missing from the cache, so a status computed now would describe a state
 		// already gone; their arrival in the cache brings the next pass.
@@ -192,54 +200,15 @@ func sooner(r ctrl.Result, after time.Duration) ctrl.Result {
 // problem is why a tenant, or one area of it, cannot be provisioned: a reason (an API constant) and a message.
 type problem struct{ reason, message string }
 
-// checkNamespaceClaim refuses the namespaces the operator's configuration reserves, and any namespace that exists and
-// is not this tenant's. Nothing in such a namespace is ever touched. Every namespace is in the cache (see
-// CacheOptions), so this costs no request.
-func (r *TenantReconciler) checkNamespaceClaim(ctx context.Context, t *tenancyv1alpha1.Tenant) (*problem, error) {
-	name := tenantNamespace(t)
-	if p := reservedNamespace(name, r.Config); p != nil {
-		return p, nil
-	}
-	ns := &corev1.Namespace{}
-	if err := r.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
-		return nil, client.IgnoreNotFound(err)
-	}
-	if isManagedBy(ns, t.Name) {
-		if ns.Annotations[AnnotationRetained] == "true" && !t.Spec.AdoptRetainedNamespace {
-			return &problem{tenancyv1alpha1.ReasonNamespaceRetained, fmt.Sprintf("namespace %s was retained by a deleted Tenant %s, "+
-				"with its data and keys; it was left untouched: set spec.adoptRetainedNamespace to take it over", name, t.Name)}, nil
-		}
-		return nil, nil
-	}
-	owner := "it was not created by tenant-operator"
-	if other := ns.GetLabels()[LabelTenant]; ns.GetLabels()[LabelManagedBy] == ManagedByValue && other != "" {
-		owner = "it belongs to Tenant " + other
-	}
-	return &problem{tenancyv1alpha1.ReasonNamespaceConflict,
-		fmt.Sprintf("namespace %s already exists and %s; it was left untouched", name, owner)}, nil
+// alreadyReported: the tenant's condition already states p, so its Warning was sent when it first did. Passes that
+// find the same problem again (a recheck of a conflict) add no Event.
+func alreadyReported(t *tenancyv1alpha1.Tenant, conditionType string, p problem) bool {
+	c := meta.FindStatusCondition(t.Status.Conditions, conditionType)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == p.reason && strings.Contains(c.Message, p.message)
 }
 
-// reservedNamespace refuses the shared namespaces the operator knows of: its own, the ingress controllers' and the
-// cluster DNS's (which every tenant's policies let in or out), and those the admin reserved. A tenant owning one
-// would get its owners, quota and policies there, over the shared component's.
-func reservedNamespace(name string, cfg Config) *problem {
-	var what string
-	switch {
-	case name == cfg.OperatorNamespace:
-		what = "the operator's own"
-	case slices.Contains(cfg.IngressNamespaces, name):
-		what = "the ingress controllers'"
-	case name == cfg.DNSNamespace:
-		what = "the cluster DNS's"
-	case slices.Contains(cfg.ReservedNamespaces, name):
-		what = "reserved by the operator's configuration (--reserved-namespaces)"
-	default:
-		return nil
-	}
-	return &problem{tenancyv1alpha1.ReasonReservedNamespace, fmt.Sprintf("namespace %s is %s and cannot belong to a tenant", name, what)}
-}
-
-// observe gathers the current state the desired state depends on: the generated secrets and the CA.
+// observe gathers the current state the desired state depends on: the generated secrets, the tenants that allow
+// this one in, and the CA.
 func (r *TenantReconciler) observe(ctx context.Context, t *tenancyv1alpha1.Tenant) (observedState, error) {
 	observed := observedState{secrets: map[string]*corev1.Secret{}, now: r.Clock(), rand: r.Rand}
 	var secrets corev1.SecretList
@@ -250,6 +219,11 @@ func (r *TenantReconciler) observe(ctx context.Context, t *tenancyv1alpha1.Tenan
 		observed.secrets[secrets.Items[i].Name] = &secrets.Items[i]
 	}
 	r.secrets.restore(t.Name, observed.secrets, generatedSecretNames(t))
+	allowedBy, err := r.allowingTenants(ctx, t)
+	if err != nil {
+		return observed, err
+	}
+	observed.allowedBy = allowedBy
 	if t.Spec.Backend != nil {
 		ca, err := r.CA.Get(ctx)
 		if err != nil {
@@ -291,7 +265,10 @@ func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tena
 			msg := fmt.Sprintf("%s %s/%s exists and was not created by tenant-operator for this tenant; it was left untouched",
 				kind, d.obj.GetNamespace(), d.obj.GetName())
 			results.fail(d.area, tenancyv1alpha1.ReasonObjectConflict, msg, nil)
-			r.event(t, corev1.EventTypeWarning, tenancyv1alpha1.ReasonObjectConflict, "Apply", msg)
+			results.conflicts = true
+			if !alreadyReported(t, string(d.area), problem{tenancyv1alpha1.ReasonObjectConflict, msg}) {
+				r.event(t, corev1.EventTypeWarning, tenancyv1alpha1.ReasonObjectConflict, "Apply", msg)
+			}
 			continue
 		}
 		if secret, ok := d.obj.(*corev1.Secret); ok {
@@ -472,7 +449,7 @@ func (r *TenantReconciler) prune(ctx context.Context, t *tenancyv1alpha1.Tenant,
 	return errors.Join(errs...)
 }
 
-// backendStatus reads the back-end's Deployment; nil without a back-end.
+// backendStatus reads the back-end's Deployment, and why it cannot start if it cannot; nil without a back-end.
 func (r *TenantReconciler) backendStatus(ctx context.Context, t *tenancyv1alpha1.Tenant) (*backendObservation, error) {
 	if t.Spec.Backend == nil {
 		return nil, nil
@@ -484,7 +461,15 @@ func (r *TenantReconciler) backendStatus(ctx context.Context, t *tenancyv1alpha1
 		}
 		return nil, err
 	}
-	return &backendObservation{deployment: d}, nil
+	if d.Status.ReadyReplicas >= ptr.Deref(d.Spec.Replicas, 1) && len(d.Status.Conditions) == 0 {
+		return &backendObservation{deployment: d}, nil
+	}
+	// Not ready: the pods (cached slim, see slimBackendPod) may say why it never will be.
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(tenantNamespace(t)), client.MatchingLabels(backendSelector(t))); err != nil {
+		return nil, err
+	}
+	return &backendObservation{deployment: d, failure: backendFailure(d, pods.Items)}, nil
 }
 
 // quotaState reports whether the quota controller has taken up the tenant's ResourceQuota (until then, admission
@@ -579,7 +564,11 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 		return true, client.IgnoreNotFound(err)
 	}
 	// The quota first: once it allows no pods, the workloads' controllers cannot start again what is stopped next.
+	// Then default-deny, which a tenant deleted while it was provisioning may not have had yet.
 	if err := applyObject(ctx, r.Client, retainedQuota(t)); err != nil {
+		return false, err
+	}
+	if err := applyObject(ctx, r.Client, defaultDeny(t)); err != nil {
 		return false, err
 	}
 	if err := r.revokeEverything(ctx, ns.Name); err != nil {
@@ -686,6 +675,9 @@ func requeueFor(at, now time.Time) ctrl.Result {
 
 // SetupWithManager registers the reconciler: Tenants, and every kind it manages, mapped back to their Tenant by label.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := indexTenants(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		// The cache keeps no annotations of Tenants (slimTenant): none changes what the operator does.
 		For(&tenancyv1alpha1.Tenant{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{},
@@ -701,6 +693,12 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	for _, obj := range managedKinds() {
 		b = b.Watches(obj, toTenant, builder.WithPredicates(r.changesThatMatter()))
 	}
+	// Back-end pods carry the tenant's label, not the operator's: they are the Deployment's.
+	b = b.Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: obj.GetLabels()[LabelTenant]}}}
+	}), builder.WithPredicates(r.changesThatMatter()))
+	b = b.Watches(&tenancyv1alpha1.Tenant{}, enqueueAllowedTenants()).
+		Watches(&corev1.Namespace{}, r.enqueueClaimants())
 	return b.Complete(r)
 }
 

@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1070,6 +1071,7 @@ func TestSteadyTenantCostsNoWrite(t *testing.T) {
 		writes = append(writes, fmt.Sprintf("%s %T", verb, obj))
 	}
 	recording := interceptor.NewClient(direct, interceptor.Funcs{
+		List: listWithTenantIndexes,
 		Create: func(_ context.Context, _ client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
 			record("create", obj)
 			return nil
@@ -1160,4 +1162,25 @@ func TestForeignObjectsAreLeftAlone(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(squatted), got); err != nil || !reflect.DeepEqual(got.Rules, squatted.Rules) || len(got.Labels) != 0 {
 		t.Errorf("the ClusterRole someone else created was changed: %+v (%v)", got, err)
 	}
+}
+
+// listWithTenantIndexes answers the reconciler's indexed lookups of Tenants (a cache feature) over a direct client.
+func listWithTenantIndexes(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+	tenants, ok := list.(*tenancyv1alpha1.TenantList)
+	lo := (&client.ListOptions{}).ApplyOptions(opts)
+	if !ok || lo.FieldSelector == nil {
+		return c.List(ctx, list, opts...)
+	}
+	allowed, byAllowed := lo.FieldSelector.RequiresExactMatch(indexAllowedTenant)
+	namespace, byNamespace := lo.FieldSelector.RequiresExactMatch(indexNamespace)
+	var all tenancyv1alpha1.TenantList
+	if err := c.List(ctx, &all); err != nil {
+		return err
+	}
+	for _, t := range all.Items {
+		if (byAllowed && slices.Contains(tenantsAllowedBy(&t), allowed)) || (byNamespace && tenantNamespace(&t) == namespace) {
+			tenants.Items = append(tenants.Items, t)
+		}
+	}
+	return nil
 }

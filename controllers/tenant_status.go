@@ -40,8 +40,8 @@ type applyResults struct {
 	failures map[area]problem
 	errs     []error
 	// quotaCreated: this pass created the ResourceQuota. requeueSoon: an object created moments ago is not in the
-	// cache yet, so this pass could not check it.
-	quotaCreated, requeueSoon bool
+	// cache yet, so this pass could not check it. conflicts: someone else's object holds a desired name.
+	quotaCreated, requeueSoon, conflicts bool
 }
 
 func (r *applyResults) fail(a area, reason, message string, err error) {
@@ -63,9 +63,11 @@ func (r applyResults) err() error {
 	return fmt.Errorf("%d object(s) could not be applied: %w", len(r.errs), r.errs[0])
 }
 
-// backendObservation is the back-end's Deployment as found (nil deployment: not created yet).
+// backendObservation is the back-end's Deployment as found (nil deployment: not created yet), and why it cannot
+// start, if something says it cannot (backendFailure).
 type backendObservation struct {
 	deployment *appsv1.Deployment
+	failure    string
 }
 
 // statusInputs is everything computeStatus needs, gathered by the reconciler.
@@ -94,18 +96,18 @@ func computeStatus(t *tenancyv1alpha1.Tenant, in statusInputs) tenancyv1alpha1.T
 			Type: string(a), Status: status, Reason: reason, Message: message, ObservedGeneration: t.Generation,
 		})
 	}
-	failed := false
-	var notReady []string
+	var notReady, failures []string
 	for _, a := range areaOrder {
 		ok, reason, message := areaCondition(t, a, in)
 		if p, bad := in.results.failures[a]; bad {
 			ok, reason, message = false, p.reason, p.message
-			failed = failed || p.reason == tenancyv1alpha1.ReasonObjectConflict || p.reason == tenancyv1alpha1.ReasonApplyFailed ||
-				p.reason == tenancyv1alpha1.ReasonForbiddenCIDR
 		}
 		set(a, ok, reason, message)
 		if !ok {
 			notReady = append(notReady, string(a))
+		}
+		if failureReasons[reason] {
+			failures = append(failures, string(a)+": "+message)
 		}
 	}
 	if b := in.backend; b != nil && b.deployment != nil {
@@ -120,15 +122,23 @@ func computeStatus(t *tenancyv1alpha1.Tenant, in statusInputs) tenancyv1alpha1.T
 	case len(notReady) == 0:
 		set(tenancyv1alpha1.ConditionReady, true, tenancyv1alpha1.ReasonReady, "The tenant is provisioned")
 		s.Phase = tenancyv1alpha1.TenantPhaseReady
+	case len(failures) > 0:
+		// What failed, in its own words: the admin (and Argo CD's health message) reads it on the Tenant.
+		set(tenancyv1alpha1.ConditionReady, false, tenancyv1alpha1.ReasonNotReady,
+			"Not ready: "+strings.Join(notReady, ", ")+". "+strings.Join(failures, "; "))
+		s.Phase = tenancyv1alpha1.TenantPhaseFailed
 	default:
 		set(tenancyv1alpha1.ConditionReady, false, tenancyv1alpha1.ReasonNotReady, "Not ready: "+strings.Join(notReady, ", "))
 		s.Phase = tenancyv1alpha1.TenantPhaseProvisioning
-		if failed {
-			s.Phase = tenancyv1alpha1.TenantPhaseFailed
-		}
 	}
 	sortConditions(s.Conditions)
 	return s
+}
+
+// failureReasons are the reasons that fail a tenant: the operator will not get past them alone.
+var failureReasons = map[string]bool{
+	tenancyv1alpha1.ReasonObjectConflict: true, tenancyv1alpha1.ReasonApplyFailed: true,
+	tenancyv1alpha1.ReasonForbiddenCIDR: true, tenancyv1alpha1.ReasonBackendFailed: true,
 }
 
 // areaCondition is an area's condition when every object of it applied.
@@ -161,6 +171,9 @@ func areaCondition(t *tenancyv1alpha1.Tenant, a area, in statusInputs) (bool, st
 			return false, tenancyv1alpha1.ReasonProgressing, "The back-end Deployment is being created"
 		}
 		want := ptr.Deref(d.Spec.Replicas, 1)
+		if in.backend.failure != "" {
+			return false, tenancyv1alpha1.ReasonBackendFailed, "The back-end cannot start: " + in.backend.failure
+		}
 		if d.Status.ObservedGeneration < d.Generation || d.Status.UpdatedReplicas < want || d.Status.ReadyReplicas < want {
 			return false, tenancyv1alpha1.ReasonBackendUnavailable, fmt.Sprintf("%d of %d back-end replica(s) ready", d.Status.ReadyReplicas, want)
 		}

@@ -18,10 +18,12 @@ package controllers
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -41,6 +43,8 @@ func TestComputeStatus(t *testing.T) {
 		d.Status = appsv1.DeploymentStatus{ObservedGeneration: 1, UpdatedReplicas: 2, ReadyReplicas: ready}
 		return &backendObservation{deployment: d}
 	}
+	cannotStart := deployment(0)
+	cannotStart.failure = "pod backend-1, container backend: ImagePullBackOff: Back-off pulling image"
 	conflict := applyResults{}
 	conflict.fail(areaSecrets, tenancyv1alpha1.ReasonObjectConflict, "Secret acme/db exists", nil)
 	forbiddenCIDR := applyResults{}
@@ -63,6 +67,8 @@ func TestComputeStatus(t *testing.T) {
 		{"back-end ready", withBackend, statusInputs{quotaEnforced: true, backend: deployment(2)}, tenancyv1alpha1.TenantPhaseReady, "", "", "2/2"},
 		{"object conflict fails the tenant", plain, statusInputs{quotaEnforced: true, results: conflict}, tenancyv1alpha1.TenantPhaseFailed,
 			tenancyv1alpha1.ConditionSecretsReady, tenancyv1alpha1.ReasonObjectConflict, ""},
+		{"a back-end that cannot start fails the tenant", withBackend, statusInputs{quotaEnforced: true, backend: cannotStart}, tenancyv1alpha1.TenantPhaseFailed,
+			tenancyv1alpha1.ConditionBackendReady, tenancyv1alpha1.ReasonBackendFailed, "0/2"},
 		{"a forbidden egress CIDR fails the tenant", plain, statusInputs{quotaEnforced: true, results: forbiddenCIDR}, tenancyv1alpha1.TenantPhaseFailed,
 			tenancyv1alpha1.ConditionNetworkIsolated, tenancyv1alpha1.ReasonForbiddenCIDR, ""},
 	}
@@ -84,6 +90,10 @@ func TestComputeStatus(t *testing.T) {
 				if c.Status != metav1.ConditionFalse || c.Reason != tt.wantReason {
 					t.Errorf("%s = %s/%s, want False/%s", tt.wantFalse, c.Status, c.Reason, tt.wantReason)
 				}
+				// A failure is named on Ready in its own words; what is only under way is not.
+				if failed := tt.wantPhase == tenancyv1alpha1.TenantPhaseFailed; failed != strings.Contains(ready.Message, c.Message) {
+					t.Errorf("Ready message %q naming %q: %v, want %v", ready.Message, c.Message, !failed, failed)
+				}
 			}
 			if tt.wantBackend != "" && (got.Backend == nil || got.Backend.Ready != tt.wantBackend) {
 				t.Errorf("backend status = %+v, want ready %s", got.Backend, tt.wantBackend)
@@ -93,6 +103,48 @@ func TestComputeStatus(t *testing.T) {
 			written.Status = got
 			if !statusEqual(got, computeStatus(written, tt.in)) {
 				t.Error("recomputing an up-to-date status must not change it")
+			}
+		})
+	}
+}
+
+// TestBackendFailure: what says a back-end can never start, and what does not (a rollout under way, a pod pulling).
+func TestBackendFailure(t *testing.T) {
+	waiting := func(name, reason string) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
+			Name: BackendName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "details"}},
+		}}}}
+	}
+	deployment := func(conditions ...appsv1.DeploymentCondition) *appsv1.Deployment {
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: BackendName}, Status: appsv1.DeploymentStatus{Conditions: conditions}}
+	}
+	for _, tc := range []struct {
+		name string
+		d    *appsv1.Deployment
+		pods []corev1.Pod
+		want string
+	}{
+		{"starting", deployment(appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "ReplicaSetUpdated"}),
+			[]corev1.Pod{waiting("b", "ContainerCreating")}, ""},
+		{"progress deadline exceeded", deployment(appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
+			Reason: "ProgressDeadlineExceeded", Message: `ReplicaSet "backend-1" has timed out progressing.`}), nil,
+			`Deployment backend: ProgressDeadlineExceeded: ReplicaSet "backend-1" has timed out progressing.`},
+		{"pods cannot be created", deployment(appsv1.DeploymentCondition{Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue,
+			Reason: "FailedCreate", Message: "exceeded quota"}), nil, "Deployment backend: FailedCreate: exceeded quota"},
+		{"image pull back-off, first pod by name", deployment(), []corev1.Pod{waiting("b", "ImagePullBackOff"), waiting("a", "ErrImagePull")},
+			"pod a, container backend: ErrImagePull: details"},
+		{"crash loop", deployment(), []corev1.Pod{waiting("a", "CrashLoopBackOff")}, "pod a, container backend: CrashLoopBackOff: details"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := tc.d.DeepCopy()
+			d.Status.Conditions = failingDeploymentConditions(d.Status.Conditions) // as the cache keeps them
+			pods := make([]corev1.Pod, 0, len(tc.pods))
+			for i := range tc.pods {
+				slim, _ := slimBackendPod(&tc.pods[i])
+				pods = append(pods, *slim.(*corev1.Pod))
+			}
+			if got := backendFailure(d, pods); got != tc.want {
+				t.Errorf("backendFailure = %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -421,6 +421,9 @@ const (
 	ReasonNoBackend = "NoBackend"
 	// ReasonBackendUnavailable: the back-end's pods are not (all) ready yet.
 	ReasonBackendUnavailable = "BackendUnavailable"
+	// ReasonBackendFailed: the back-end cannot start (its Deployment exceeded its progress deadline or cannot create
+	// pods, or its pods cannot pull their image, cannot be created or keep crashing); the message names why.
+	ReasonBackendFailed = "BackendFailed"
 	// ReasonQuotaPending: the ResourceQuota exists but the quota controller has not taken it up yet.
 	ReasonQuotaPending = "QuotaPending"
 	// ReasonTerminating: the Tenant is being deleted and its deletion policy carried out.
