@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	corev1 "k8s.io/api/core/v1"
@@ -49,6 +50,9 @@ type flags struct {
 	enableHTTP2             bool
 	probeAddr               string
 	leaderElect             bool
+	leaseDuration           time.Duration
+	renewDeadline           time.Duration
+	retryPeriod             time.Duration
 	operatorNamespace       string
 	qps                     float64
 	burst                   int
@@ -70,6 +74,14 @@ func parseFlags() flags {
 	flag.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "The address the health and ready probes bind to.")
 	flag.BoolVar(&f.leaderElect, "leader-elect", false,
 		"Enable leader election, so that only one replica of the operator reconciles at a time.")
+	// Longer than client-go's 15s/10s/2s: a leader that cannot renew for the renew deadline stops, so these ride out
+	// an apiserver (or etcd) outage of up to 40 seconds without a restart, at the cost of a slower failover.
+	flag.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", 60*time.Second,
+		"How long a standby waits, after the leader's last renewal, before it takes the lease.")
+	flag.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", 40*time.Second,
+		"How long the leader keeps trying to renew its lease before it stops leading (and exits).")
+	flag.DurationVar(&f.retryPeriod, "leader-elect-retry-period", 5*time.Second,
+		"How often the leader renews, and a standby tries to take, the lease.")
 	flag.StringVar(&f.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", defaultOperatorNamespace),
 		"The namespace the operator runs in: it holds the leader-election lease and the operator's CA, and no tenant may claim it.")
 	f.operator = controllers.DefaultConfig()
@@ -205,6 +217,9 @@ func run(f flags) error {
 		LeaderElectionID:              "tenant-operator.tenant-operator.dev",
 		LeaderElectionNamespace:       f.operatorNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &f.leaseDuration,
+		RenewDeadline:                 &f.renewDeadline,
+		RetryPeriod:                   &f.retryPeriod,
 		PprofBindAddress:              f.pprofAddr,
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -258,4 +259,42 @@ func tail(b []byte, lines int) string {
 		all = all[len(all)-lines:]
 	}
 	return strings.Join(all, "\n")
+}
+
+// Installed is a local cluster with the operator's manifests (config/default) installed and its binary at hand,
+// ready for tests to run the operator as it runs in a cluster.
+type Installed struct {
+	*Cluster
+	// RepoRoot is the repository's root; Binary the manager binary (ManagerBinary).
+	RepoRoot, Binary string
+	removeBinary     func()
+}
+
+// StartInstalled starts a local cluster and installs the operator's manifests in it. Stop stops the cluster and
+// removes a binary built for the occasion.
+func StartInstalled(ctx context.Context) (*Installed, error) {
+	repoRoot, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	binary, removeBinary, err := ManagerBinary(repoRoot)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Start(ctx, Options{})
+	if err != nil {
+		removeBinary()
+		return nil, err
+	}
+	installed := &Installed{Cluster: c, RepoRoot: repoRoot, Binary: binary, removeBinary: removeBinary}
+	if err := c.InstallOperatorManifests(ctx, filepath.Join(repoRoot, "config", "default")); err != nil {
+		return nil, errors.Join(err, installed.Stop())
+	}
+	return installed, nil
+}
+
+// Stop stops the cluster and removes the binary if it was built for it.
+func (i *Installed) Stop() error {
+	defer i.removeBinary()
+	return i.Cluster.Stop()
 }

@@ -68,26 +68,17 @@ func TestMain(m *testing.M) {
 func runSuite(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var err error
-	if repoRoot, err = localcluster.RepoRoot(); err != nil {
-		return fail(err)
-	}
-	binary, cleanup, err := localcluster.ManagerBinary(repoRoot)
+	installed, err := localcluster.StartInstalled(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	defer cleanup()
-	if cluster, err = localcluster.Start(ctx, localcluster.Options{}); err != nil {
-		return fail(err)
-	}
 	defer func() {
-		if err := cluster.Stop(); err != nil {
+		if err := installed.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stopping local cluster:", err)
 		}
 	}()
-	if err := cluster.InstallOperatorManifests(ctx, filepath.Join(repoRoot, "config", "default")); err != nil {
-		return fail(err)
-	}
+	cluster, repoRoot = installed.Cluster, installed.RepoRoot
+	binary := installed.Binary
 	// At debug level, as the chart's full values run it: the per-object logs are written too, and the suite checks
 	// that no generated value reaches them.
 	if operator, err = cluster.RunOperator(ctx, localcluster.OperatorOptions{Binary: binary, Args: []string{"--zap-log-level=debug"}}); err != nil {

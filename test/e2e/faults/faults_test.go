@@ -68,26 +68,16 @@ func TestMain(m *testing.M) {
 func runSuite(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	repoRoot, err := localcluster.RepoRoot()
+	installed, err := localcluster.StartInstalled(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	var cleanup func()
-	if binary, cleanup, err = localcluster.ManagerBinary(repoRoot); err != nil {
-		return fail(err)
-	}
-	defer cleanup()
-	if cluster, err = localcluster.Start(ctx, localcluster.Options{}); err != nil {
-		return fail(err)
-	}
 	defer func() {
-		if err := cluster.Stop(); err != nil {
+		if err := installed.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stopping local cluster:", err)
 		}
 	}()
-	if err := cluster.InstallOperatorManifests(ctx, filepath.Join(repoRoot, "config", "default")); err != nil {
-		return fail(err)
-	}
+	cluster, binary = installed.Cluster, installed.Binary
 	if k8s, err = client.New(cluster.Config, client.Options{Scheme: controllers.NewScheme()}); err != nil {
 		return fail(err)
 	}
@@ -140,7 +130,7 @@ func TestSIGKILLWhileProvisioning(t *testing.T) {
 		if err := op.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		done := countProvisioned(ctx, t)
+		done := countProvisioned(ctx, t, "killed")
 		t.Logf("kill %d: %d objects written, %d of %d tenants provisioned", i+1, written, done, tenants)
 		if done < tenants {
 			midway++
@@ -172,10 +162,32 @@ func TestSIGKILLWhileProvisioning(t *testing.T) {
 // createTenants creates n tenants at once, half with a back-end and a generated secret.
 func createTenants(ctx context.Context, t *testing.T, n int) []*tenancyv1alpha1.Tenant {
 	t.Helper()
+	return createTenantsNamed(ctx, t, "killed", n)
+}
+
+// tenantsNamed lists the tenants createTenantsNamed made with prefix.
+func tenantsNamed(ctx context.Context, t *testing.T, prefix string) []*tenancyv1alpha1.Tenant {
+	t.Helper()
+	var list tenancyv1alpha1.TenantList
+	if err := k8s.List(ctx, &list); err != nil {
+		t.Fatal(err)
+	}
+	var out []*tenancyv1alpha1.Tenant
+	for i := range list.Items {
+		if strings.HasPrefix(list.Items[i].Name, prefix+"-") {
+			out = append(out, &list.Items[i])
+		}
+	}
+	return out
+}
+
+func createTenantsNamed(ctx context.Context, t *testing.T, prefix string, n int) []*tenancyv1alpha1.Tenant {
+	t.Helper()
 	all := make([]*tenancyv1alpha1.Tenant, n)
 	for i := range all {
-		tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("killed-%03d", i)}, Spec: tenancyv1alpha1.TenantSpec{
-			Owners:         []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: fmt.Sprintf("sso:killed-%03d", i)}},
+		name := fmt.Sprintf("%s-%03d", prefix, i)
+		tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: tenancyv1alpha1.TenantSpec{
+			Owners:         []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "sso:" + name}},
 			DeletionPolicy: tenancyv1alpha1.DeletionPolicyDelete,
 		}}
 		if i%2 == 0 {
@@ -320,15 +332,12 @@ func waitForWrites(ctx context.Context, t *testing.T, before int) int {
 	return now
 }
 
-func countProvisioned(ctx context.Context, t *testing.T) int {
+// countProvisioned counts the provisioned tenants among those named with prefix.
+func countProvisioned(ctx context.Context, t *testing.T, prefix string) int {
 	t.Helper()
-	var list tenancyv1alpha1.TenantList
-	if err := k8s.List(ctx, &list); err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for i := range list.Items {
-		if provisioned(&list.Items[i]) {
+	for _, tenant := range tenantsNamed(ctx, t, prefix) {
+		if provisioned(tenant) {
 			n++
 		}
 	}
