@@ -34,32 +34,42 @@ import (
 // create succeeds once, so of two Tenants naming the same new namespace (a GitOps sync of a typo) exactly one wins
 // it, and the other writes nothing at all. Server-side apply alone cannot decide it: both Tenants apply under the
 // operator's one field manager, and the second would relabel the first one's namespace.
-func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant) (*problem, error) {
+// created says this pass created the namespace: nothing but the operator's objects can be in it yet.
+func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant) (p *problem, created bool, err error) {
 	name := tenantNamespace(t)
 	if p := reservedNamespace(name, r.Config); p != nil {
-		return p, nil
+		return p, false, nil
 	}
 	// Every namespace is in the cache (see CacheOptions): a steady tenant's claim costs no request.
-	ns := &corev1.Namespace{}
-	err := r.Get(ctx, client.ObjectKey{Name: name}, ns)
-	if client.IgnoreNotFound(err) != nil {
-		return nil, err
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	err = r.Get(ctx, client.ObjectKeyFromObject(ns), ns)
+	switch {
+	case err == nil:
+		r.claims.Delete(name) // the cache knows now
+		return namespaceClaimProblem(t, ns), false, nil
+	case !apierrors.IsNotFound(err):
+		return nil, false, err
 	}
-	if err == nil {
-		return namespaceClaimProblem(t, ns), nil
+	if claimant, ok := r.claims.Load(name); ok && claimant == t.Name {
+		// This tenant's claim of moments ago; the cache has not shown it yet.
+		return nil, false, nil
 	}
 	claim := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
 		LabelManagedBy: ManagedByValue, LabelTenant: t.Name,
 	}}}
 	err = r.Create(ctx, claim)
-	if err == nil || !apierrors.IsAlreadyExists(err) {
-		return nil, err
+	if err == nil {
+		r.claims.Store(name, t.Name)
+		return nil, true, nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return nil, false, err
 	}
 	// Someone else's, or this tenant's own from a pass the cache has not caught up with: the apiserver says which.
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return namespaceClaimProblem(t, ns), nil
+	return namespaceClaimProblem(t, ns), false, nil
 }
 
 // namespaceClaimProblem is why an existing namespace is not the tenant's to use: someone else's (nothing in it is

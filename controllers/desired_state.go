@@ -162,9 +162,10 @@ func earliest(a, b time.Time) time.Time {
 }
 
 // RenderNewTenant returns the server-side apply requests the operator sends for a tenant it sees for the first
-// time, in the order it sends them. The benchmark applies them directly to measure the apiserver's own limit.
-func RenderNewTenant(t *tenancyv1alpha1.Tenant, cfg Config, ca *CA, now time.Time, rand io.Reader) ([]*unstructured.Unstructured, error) {
-	d, err := computeDesiredState(t, cfg, observedState{secrets: map[string]*corev1.Secret{}, ca: ca, now: now, rand: rand})
+// time, allowed in by the tenants allowedBy (see observedState), in the order it sends them. The benchmark applies
+// them directly to measure the apiserver's own limit.
+func RenderNewTenant(t *tenancyv1alpha1.Tenant, allowedBy []*tenancyv1alpha1.Tenant, cfg Config, ca *CA, now time.Time, rand io.Reader) ([]*unstructured.Unstructured, error) {
+	d, err := computeDesiredState(t, cfg, observedState{secrets: map[string]*corev1.Secret{}, ca: ca, now: now, rand: rand, allowedBy: allowedBy})
 	if err != nil {
 		return nil, err
 	}

@@ -74,8 +74,9 @@ type TenantReconciler struct {
 	// secrets remembers the generated values the operator wrote, to restore them when deleted or overwritten.
 	secrets secretMemory
 	// phases is the phase each tenant's metric series last reported; pruned, the generation last pruned for;
-	// statusWrites, the last status written (statusWrite).
-	phases, pruned, statusWrites sync.Map
+	// statusWrites, the last status written (statusWrite); claims, the tenant that claimed each namespace this
+	// process created and the cache does not show yet.
+	phases, pruned, statusWrites, claims sync.Map
 }
 
 // Waits of the reconciler: for the cache to show an object just created, for the quota controller to take up a
@@ -119,7 +120,8 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 
 // reconcileNormal: claim the namespace, render the desired objects, apply them, prune the rest, report status.
 func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alpha1.Tenant) (ctrl.Result, error) {
-	if problem, err := r.claimNamespace(ctx, t); err != nil || problem != nil {
+	problem, claimed, err := r.claimNamespace(ctx, t)
+	if err != nil || problem != nil {
 		if err != nil {
 			return ctrl.Result{}, err
 		}
@@ -138,7 +140,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	results := r.applyAll(ctx, t, desired)
+	results := r.applyAll(ctx, t, desired, claimed)
 	// What is desired only shrinks when the spec changes, or the tenants allowing this one in: pruning once per
 	// change (and once after a start) spares every other pass a listing of twelve kinds.
 	var pruneErr error
@@ -237,7 +239,7 @@ func (r *TenantReconciler) observe(ctx context.Context, t *tenancyv1alpha1.Tenan
 // applyAll applies every desired object that is not already as desired, after checking it is not someone else's.
 // It carries on past a failure so that one bad object does not hold back the others; the results say what happened
 // to each area.
-func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tenant, desired *desiredState) applyResults {
+func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tenant, desired *desiredState, namespaceCreated bool) applyResults {
 	log := logf.FromContext(ctx)
 	results := applyResults{}
 	// What the spec asked for and the builders refused is the area's first failure: it needs the admin.
@@ -247,9 +249,8 @@ func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tena
 	// An area the operator has already brought to its desired state, for this very spec, should not see its objects
 	// change: when they do, someone changed or deleted them, and this pass corrects drift.
 	specObserved := t.Status.ObservedGeneration == t.Generation
-	// In a namespace this pass created, nothing but what the operator creates can exist yet (access is granted
-	// last), so objects missing from the cache need no second look at the apiserver.
-	namespaceCreated := false
+	// In a namespace this pass created (namespaceCreated, or its apply below), nothing but what the operator creates
+	// can exist yet (access is granted last), so objects missing from the cache need no second look at the apiserver.
 	var created, updated []string
 	for _, d := range desired.objects {
 		kind := kindOf(d.obj)
@@ -262,13 +263,7 @@ func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tena
 			results.requeueSoon = true
 			continue
 		case c == changeConflict:
-			msg := fmt.Sprintf("%s %s/%s exists and was not created by tenant-operator for this tenant; it was left untouched",
-				kind, d.obj.GetNamespace(), d.obj.GetName())
-			results.fail(d.area, tenancyv1alpha1.ReasonObjectConflict, msg, nil)
-			results.conflicts = true
-			if !alreadyReported(t, string(d.area), problem{tenancyv1alpha1.ReasonObjectConflict, msg}) {
-				r.event(t, corev1.EventTypeWarning, tenancyv1alpha1.ReasonObjectConflict, "Apply", msg)
-			}
+			r.objectConflict(t, d, &results)
 			continue
 		}
 		if secret, ok := d.obj.(*corev1.Secret); ok {
@@ -306,6 +301,18 @@ func (r *TenantReconciler) applyAll(ctx context.Context, t *tenancyv1alpha1.Tena
 		r.event(t, corev1.EventTypeNormal, "Updated", "Apply", "Updated "+countKinds(updated))
 	}
 	return results
+}
+
+// objectConflict reports someone else's object at a desired object's name: the area fails, and a Warning goes out
+// when the conflict starts.
+func (r *TenantReconciler) objectConflict(t *tenancyv1alpha1.Tenant, d desiredObject, results *applyResults) {
+	msg := fmt.Sprintf("%s %s/%s exists and was not created by tenant-operator for this tenant; it was left untouched",
+		kindOf(d.obj), d.obj.GetNamespace(), d.obj.GetName())
+	results.fail(d.area, tenancyv1alpha1.ReasonObjectConflict, msg, nil)
+	results.conflicts = true
+	if !alreadyReported(t, string(d.area), problem{tenancyv1alpha1.ReasonObjectConflict, msg}) {
+		r.event(t, corev1.EventTypeWarning, tenancyv1alpha1.ReasonObjectConflict, "Apply", msg)
+	}
 }
 
 // change is what applying one desired object did.
@@ -358,6 +365,9 @@ func (r *TenantReconciler) applyOne(ctx context.Context, t *tenancyv1alpha1.Tena
 	case want.GetResourceVersion() == current.GetResourceVersion():
 		// The apply changed nothing after all (a value the apiserver normalises).
 		return changeNone, nil
+	case inNewNamespace:
+		// Only the namespace this pass claimed exists here before its apply: the apply completes its creation.
+		return changeCreated, nil
 	}
 	return changeUpdated, nil
 }

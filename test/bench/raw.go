@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
 )
 
@@ -72,7 +73,9 @@ func renderTenants(count, n int) ([][]*unstructured.Unstructured, error) {
 	}
 	rendered := make([][]*unstructured.Unstructured, count)
 	for i := range count {
-		if rendered[i], err = controllers.RenderNewTenant(benchTenant(i, n), cfg, ca, time.Now(), rand.Reader); err != nil {
+		// Tenant i-1 allows tenant i in: tenant i has egress to its back-end.
+		allowedBy := []*tenancyv1alpha1.Tenant{benchTenant((i+n-1)%n, n)}
+		if rendered[i], err = controllers.RenderNewTenant(benchTenant(i, n), allowedBy, cfg, ca, time.Now(), rand.Reader); err != nil {
 			return nil, err
 		}
 	}

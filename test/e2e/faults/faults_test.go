@@ -366,7 +366,7 @@ func checkExactlyDesired(ctx context.Context, t *testing.T, tenant *tenancyv1alp
 	if err != nil {
 		t.Fatal(err)
 	}
-	rendered, err := controllers.RenderNewTenant(tenant, controllers.DefaultConfig(), ca, time.Now(), rand.Reader)
+	rendered, err := controllers.RenderNewTenant(tenant, nil, controllers.DefaultConfig(), ca, time.Now(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
