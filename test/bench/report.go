@@ -201,7 +201,7 @@ func (r *report) markdown() string {
 	}
 	row("API requests per tenant (reads and writes of its objects and status)", strconv.FormatFloat(r.API.PerTenant, 'f', -1, 64),
 		fmt.Sprintf("<= objects + 4 = %.0f", r.API.ObjectsPerTenant+requestsBeyondObjects), status(r.API.PerTenant <= r.API.ObjectsPerTenant+requestsBeyondObjects))
-	row("  fixed requests (informers' list/watch, leader election, metrics scrape auth)", fmt.Sprintf("%d", r.API.Fixed), "", "")
+	row("  fixed requests (informers' list/watch, leader election, metrics scrape auth, the CA)", fmt.Sprintf("%d", r.API.Fixed), "", "")
 	row("  by verb", verbs(r.API.ByVerb), "", "")
 	row("restart: managed objects and Tenants rewritten, writes sent", fmt.Sprintf("%d of %d, %d writes (%.1f s to re-reconcile all)",
 		r.Restart.Rewritten, r.Restart.Objects, r.Restart.Writes, r.Restart.Seconds), "0, 0", status(r.restartQuiet()))
