@@ -69,14 +69,12 @@ func pruneNulls(m map[string]any) {
 }
 
 // upToDate reports whether applying want would change nothing: the fields the operator owns in the stored object
-// (its managed fields say which) hold exactly what want sets, and nobody else added any (see foreign.go). A field someone else changed changes hands, and one
+// (its managed fields say which) hold exactly what want sets. Fields someone else added are the caller's to look
+// for (holdsForeignFields). A field someone else changed changes hands, and one
 // the operator no longer sets is still its own: both make a difference, so drift and removals are applied, and a
 // steady tenant costs no request. current comes from the cache, which keeps the owned fields' hash (see
 // slimForCache), or from the apiserver, with its managed fields.
 func upToDate(current client.Object, want *unstructured.Unstructured) (bool, error) {
-	if holdsForeignFields(current) {
-		return false, nil
-	}
 	observed := ownedHash(current)
 	if observed == "" {
 		var err error

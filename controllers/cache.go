@@ -212,7 +212,7 @@ var quotaEnforced = corev1.ResourceList{corev1.ResourcePods: resource.MustParse(
 func operatorAnnotations(all map[string]string) map[string]string {
 	var ours map[string]string
 	for k, v := range all {
-		if strings.HasPrefix(k, "tenancy.tenant-operator.dev/") {
+		if strings.HasPrefix(k, operatorKeyPrefix) {
 			if ours == nil {
 				ours = map[string]string{}
 			}

@@ -35,6 +35,8 @@ const (
 	LabelRuntimeClass   = "tenancy.tenant-operator.dev/runtime-class"
 	AnnotationRetained  = "tenancy.tenant-operator.dev/retained"
 	AnnotationGenerated = "tenancy.tenant-operator.dev/generated-at"
+	// operatorKeyPrefix starts every label and annotation key that is the operator's own.
+	operatorKeyPrefix = "tenancy.tenant-operator.dev/"
 )
 
 // Names of the objects every tenant gets.

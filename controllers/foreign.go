@@ -67,8 +67,9 @@ func holdsForeignFields(obj client.Object) bool {
 	return ownedHash(obj) == foreignFieldsMark || hasForeignFields(obj)
 }
 
+// isOperatorApply: the entry of the operator's server-side applies to the object itself (not a subresource).
 func isOperatorApply(entry metav1.ManagedFieldsEntry) bool {
-	return entry.Manager == FieldOwner && entry.Operation == metav1.ManagedFieldsOperationApply
+	return entry.Manager == FieldOwner && entry.Operation == metav1.ManagedFieldsOperationApply && entry.Subresource == ""
 }
 
 // splitForeignFields splits another manager's field set into what the operator takes over and what stays the other
@@ -114,7 +115,7 @@ func splitForeignFields(set fieldSet) (taken, kept fieldSet) {
 // reservedMetadataKey: the label and annotation keys that are the operator's to set, or Pod Security's, which decide
 // what runs in a tenant's namespace.
 func reservedMetadataKey(key string) bool {
-	return key == LabelManagedBy || strings.HasPrefix(key, "tenancy.tenant-operator.dev/") ||
+	return key == LabelManagedBy || strings.HasPrefix(key, operatorKeyPrefix) ||
 		strings.HasPrefix(key, "pod-security.kubernetes.io/")
 }
 
@@ -139,7 +140,7 @@ func unionFields(into, from fieldSet) {
 func claimForeignFields(entries []metav1.ManagedFieldsEntry) (out []metav1.ManagedFieldsEntry, changed bool, err error) {
 	operator := -1
 	for i, entry := range entries {
-		if isOperatorApply(entry) && entry.Subresource == "" {
+		if isOperatorApply(entry) {
 			operator = i
 		}
 	}
@@ -186,7 +187,7 @@ func claimForeignFields(entries []metav1.ManagedFieldsEntry) (out []metav1.Manag
 		return nil, false, err
 	}
 	for i := range out {
-		if isOperatorApply(out[i]) && out[i].Subresource == "" {
+		if isOperatorApply(out[i]) {
 			out[i].FieldsV1 = metav1.NewFieldsV1(string(raw))
 		}
 	}

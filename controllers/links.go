@@ -67,11 +67,10 @@ func (r *TenantReconciler) allowingTenants(ctx context.Context, t *tenancyv1alph
 	if err := r.List(ctx, &list, client.MatchingFields{indexAllowedTenant: t.Name}); err != nil {
 		return nil, err
 	}
-	out := make([]*tenancyv1alpha1.Tenant, 0, len(list.Items))
+	// The index holds only tenants with a back-end, not being deleted, naming t (never themselves: allowedTenants).
+	out := make([]*tenancyv1alpha1.Tenant, len(list.Items))
 	for i := range list.Items {
-		if other := &list.Items[i]; other.Name != t.Name && len(tenantsAllowedBy(other)) > 0 {
-			out = append(out, other)
-		}
+		out[i] = &list.Items[i]
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil

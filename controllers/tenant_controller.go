@@ -144,7 +144,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 	// What is desired only shrinks when the spec changes, or the tenants allowing this one in: pruning once per
 	// change (and once after a start) spares every other pass a listing of twelve kinds.
 	var pruneErr error
-	if last, ok := r.pruned.Load(t.Name); !ok || last != pruneKey(t, observed.allowedBy) {
+	if key := pruneKey(t, observed.allowedBy); !r.prunedFor(t.Name, key) {
 		pruneErr = r.prune(ctx, t, desired)
 		// A spec change may have removed owners: what they granted ends with their ownership. Checked with every
 		// prune (after a start too, and again after a failed pass), but not for a tenant never provisioned, whose
@@ -153,7 +153,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 			pruneErr = errors.Join(pruneErr, r.revokeGrantsOfFormerOwners(ctx, t))
 		}
 		if pruneErr == nil {
-			r.pruned.Store(t.Name, pruneKey(t, observed.allowedBy))
+			r.pruned.Store(t.Name, key)
 		}
 	}
 	backend, err := r.backendStatus(ctx, t)
@@ -190,6 +190,12 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, t *tenancyv1alph
 		return sooner(result, wait), nil
 	}
 	return result, r.writeStatus(ctx, t, status)
+}
+
+// prunedFor reports whether the tenant's last prune was for key (pruneKey).
+func (r *TenantReconciler) prunedFor(tenant, key string) bool {
+	last, ok := r.pruned.Load(tenant)
+	return ok && last == key
 }
 
 func sooner(r ctrl.Result, after time.Duration) ctrl.Result {
@@ -348,13 +354,13 @@ func (r *TenantReconciler) applyOne(ctx context.Context, t *tenancyv1alpha1.Tena
 	case !isManagedBy(current, t.Name):
 		return changeConflict, nil
 	}
-	if same, err := upToDate(current, want); err != nil || same {
-		return changeNone, err
-	}
 	if holdsForeignFields(current) {
+		// Take them over first, so that the apply removes them (see foreign.go).
 		if err := r.takeOverForeignFields(ctx, current); err != nil {
 			return changeNone, err
 		}
+	} else if same, err := upToDate(current, want); err != nil || same {
+		return changeNone, err
 	}
 	if err := apply(ctx, r.Client, want); err != nil {
 		return changeNone, err
@@ -599,10 +605,10 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 		}
 	}
 	retained := desiredNamespace(t)
-	retained.Annotations = map[string]string{AnnotationRetained: "true"}
-	if t.Spec.DisplayName != "" {
-		retained.Annotations["tenancy.tenant-operator.dev/display-name"] = t.Spec.DisplayName
+	if retained.Annotations == nil {
+		retained.Annotations = map[string]string{}
 	}
+	retained.Annotations[AnnotationRetained] = "true"
 	if err := applyObject(ctx, r.Client, retained); err != nil {
 		return false, err
 	}
