@@ -134,7 +134,7 @@ test-e2e: $(MANAGER) control-plane ## Run the e2e tests: the manager binary agai
 	MANAGER_BINARY=$(MANAGER) $(GO) test $(GO_TEST_FLAGS) ./test/e2e/...
 
 .PHONY: test-docs
-test-docs: $(MANAGER) control-plane $(HELM) $(KUSTOMIZE) ## Run the README's commands on local control planes (make help, make run, the installs, kubectl get tenants, ...) and print what ran and what was skipped.
+test-docs: $(MANAGER) control-plane $(HELM) $(KUSTOMIZE) ## Run the commands of the README and docs/ on local control planes (make help, make run, the installs, kubectl get tenants, ...) and print what ran and what was skipped.
 	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./test/docs/...
 	@cat $(BIN)/docs-report.md
 

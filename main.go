@@ -36,6 +36,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/metricsauth"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -58,7 +60,7 @@ type flags struct {
 	burst                   int
 	maxConcurrentReconciles int
 	pprofAddr               string
-	operator                controllers.Config
+	operator                render.Config
 	zap                     zap.Options
 }
 
@@ -84,7 +86,7 @@ func parseFlags() flags {
 		"How often the leader renews, and a standby tries to take, the lease.")
 	flag.StringVar(&f.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", defaultOperatorNamespace),
 		"The namespace the operator runs in: it holds the leader-election lease and the operator's CA, and no tenant may claim it.")
-	f.operator = controllers.DefaultConfig()
+	f.operator = render.DefaultConfig()
 	bindConfigFlags(&f.operator)
 	flag.Float64Var(&f.qps, "kube-api-qps", 50, "Queries per second the operator may send to the Kubernetes API.")
 	flag.IntVar(&f.burst, "kube-api-burst", 100, "Burst of queries the operator may send to the Kubernetes API.")
@@ -98,10 +100,10 @@ func parseFlags() flags {
 }
 
 // bindConfigFlags exposes the tenant defaults and cluster facts a cluster admin sets.
-func bindConfigFlags(c *controllers.Config) {
+func bindConfigFlags(c *render.Config) {
 	resourceList := func(name, usage string, target *corev1.ResourceList) {
 		flag.Func(name, usage+" (name=quantity,...: each overrides that key of the default "+formatResourceList(*target)+")", func(s string) error {
-			l, err := controllers.OverrideResourceList(*target, s)
+			l, err := render.OverrideResourceList(*target, s)
 			if err == nil {
 				*target = l
 			}
@@ -204,7 +206,7 @@ func run(f flags) error {
 		TLSOpts:       tlsOpts,
 	}
 	if f.secureMetrics {
-		metricsOpts.FilterProvider = controllers.MetricsAuth
+		metricsOpts.FilterProvider = metricsauth.Filter
 	}
 
 	f.operator.OperatorNamespace = f.operatorNamespace

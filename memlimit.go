@@ -25,8 +25,8 @@ import (
 
 // defaultGCPercent is the operator's GOGC unless its environment sets one. Its heap is mostly its cache: long-lived,
 // and growing with the tenants. Go's default, 100, lets the heap grow to twice the live data between collections; at
-// 25 it grows by a quarter. The benchmark (README, Performance) measured at 1000 tenants a peak RSS of 133 MiB at 100
-// and 76 to 79 MiB at 25, for a fifth more CPU in the operator.
+// 25 it grows by a quarter: at a thousand tenants, about two fifths less peak memory for a fifth more CPU (the
+// benchmark's figures are in docs/performance.md).
 const defaultGCPercent = 25
 
 // setGCPercent sets the garbage collector's target unless GOGC says otherwise, and returns it (0 when left alone).

@@ -29,12 +29,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenant-operator/tenant-operator/controllers/render"
+	"github.com/tenant-operator/tenant-operator/controllers/slimcache"
 )
 
 func managedMeta(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Name: name, Namespace: "ns", ResourceVersion: "7",
-		Labels:      map[string]string{LabelManagedBy: ManagedByValue, LabelTenant: "t"},
+		Labels:      map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: "t"},
 		Annotations: map[string]string{"tenancy.tenant-operator.dev/generated-at": "2026-01-01T00:00:00Z", "other": "x"},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply,
 			APIVersion: "v1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:app.kubernetes.io/managed-by":{}}}}`)}},
@@ -49,14 +52,14 @@ func TestSlimForCacheKeepsWhatTheReconcilerReads(t *testing.T) {
 		&networkingv1.NetworkPolicy{ObjectMeta: managedMeta("np"), Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Ingress"}}},
 		&corev1.Secret{ObjectMeta: managedMeta("s"), Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"k": []byte("v")}},
 		&corev1.Secret{ObjectMeta: managedMeta("tls"), Type: corev1.SecretTypeTLS, Data: map[string][]byte{
-			"k": []byte("v"), corev1.TLSCertKey: []byte("cert"), corev1.TLSPrivateKeyKey: []byte("key"), caCertKey: []byte("ca")}},
+			"k": []byte("v"), corev1.TLSCertKey: []byte("cert"), corev1.TLSPrivateKeyKey: []byte("key"), "ca.crt": []byte("ca")}},
 		&appsv1.Deployment{ObjectMeta: managedMeta("d"), Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2)},
 			Status: appsv1.DeploymentStatus{ObservedGeneration: 3, ReadyReplicas: 2, UpdatedReplicas: 2}},
 		&corev1.ResourceQuota{ObjectMeta: managedMeta("q"), Status: corev1.ResourceQuotaStatus{Hard: corev1.ResourceList{
 			corev1.ResourcePods: resource.MustParse("1"), corev1.ResourceSecrets: resource.MustParse("2")}}},
 	} {
 		// The hash of the object as the apiserver sent it, before the cache drops its managed fields.
-		want, err := ownedFieldsHash(obj.DeepCopyObject().(client.Object))
+		want, err := fieldManager.OwnedFieldsHash(obj.DeepCopyObject().(client.Object))
 		if err != nil || want == "" {
 			t.Fatalf("%T: owned-fields hash %q (%v)", obj, want, err)
 		}
@@ -64,7 +67,7 @@ func TestSlimForCacheKeepsWhatTheReconcilerReads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		twice, err := slimForCache(once)
+		twice, err := slimForCache(once.(client.Object))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,10 +75,10 @@ func TestSlimForCacheKeepsWhatTheReconcilerReads(t *testing.T) {
 			t.Errorf("%T: a second pass copied the slimmed object: during a sync the cache would hold two of each", obj)
 		}
 		for _, slim := range []client.Object{once.(client.Object), twice.(client.Object)} {
-			if ownedHash(slim) != want {
-				t.Errorf("%T: owned-fields hash %q after slimming, want %q", obj, ownedHash(slim), want)
+			if slimcache.CachedOwnedFieldsHash(slim) != want {
+				t.Errorf("%T: owned-fields hash %q after slimming, want %q", obj, slimcache.CachedOwnedFieldsHash(slim), want)
 			}
-			if len(slim.GetManagedFields()) != 0 || slim.GetLabels()[LabelTenant] != "t" || slim.GetResourceVersion() != "7" {
+			if len(slim.GetManagedFields()) != 0 || slim.GetLabels()[render.LabelTenant] != "t" || slim.GetResourceVersion() != "7" {
 				t.Errorf("%T: metadata %+v", obj, slim)
 			}
 			checkSlimContent(t, slim)
@@ -90,7 +93,7 @@ func checkSlimContent(t *testing.T, slim client.Object) {
 		if string(o.Data["k"]) != "v" || o.Annotations["tenancy.tenant-operator.dev/generated-at"] == "" || o.Annotations["other"] != "" {
 			t.Errorf("secret %+v", o)
 		}
-		if _, ok := o.Data[caCertKey]; ok {
+		if _, ok := o.Data["ca.crt"]; ok {
 			t.Errorf("secret %s: the CA's certificate is cached: %+v", o.Name, o.Data)
 		}
 	case *appsv1.Deployment:
@@ -105,34 +108,6 @@ func checkSlimContent(t *testing.T, slim client.Object) {
 		if len(o.Spec.PolicyTypes) != 0 || len(o.Annotations) != 0 {
 			t.Errorf("network policy kept more than it needs: %+v", o)
 		}
-	}
-}
-
-// TestInternerForgetsWhatIsNoLongerMet: values of deleted tenants must not stay forever.
-func TestInternerForgetsWhatIsNoLongerMet(t *testing.T) {
-	i := newInterner[string]()
-	value := func(v string) func() string { return func() string { return v } }
-	if got := i.intern("kept", value("first")); got != "first" {
-		t.Fatal("the first value is the shared one")
-	}
-	// A value met again comes back as the shared one, across a generation.
-	for n := range minGeneration {
-		i.intern(fmt.Sprint("gone-", n), value(""))
-	}
-	if got := i.intern("kept", value("second")); got != "first" {
-		t.Error("a value in use was not shared across a generation")
-	}
-	for n := range 2 * minGeneration {
-		i.intern(fmt.Sprint("new-", n), value(""))
-	}
-	if _, ok := i.previous["gone-0"]; ok {
-		t.Error("a value not met for two generations is still held")
-	}
-	if _, ok := i.current["gone-0"]; ok {
-		t.Error("a value not met for two generations is still held")
-	}
-	if len(i.current)+len(i.previous) > 4*minGeneration {
-		t.Errorf("interner holds %d values", len(i.current)+len(i.previous))
 	}
 }
 
@@ -198,12 +173,22 @@ func TestObjectsPosingAsTheOperatorsAreNotTheOperators(t *testing.T) {
 			if got := isManagedBy(cached, "t"); got != tc.ours {
 				t.Errorf("cached: isManagedBy = %v, want %v (labels %v)", got, tc.ours, cached.Labels)
 			}
-			if !tc.ours && (len(cached.Data) != 0 || ownedHash(cached) != "") {
-				t.Errorf("cached: %d data keys and owned hash %q of an object that is not the operator's", len(cached.Data), ownedHash(cached))
+			if !tc.ours && (len(cached.Data) != 0 || cached.GenerateName != "") {
+				t.Errorf("cached: %d data keys and owned hash (or foreign mark) %q of an object that is not the operator's", len(cached.Data), cached.GenerateName)
 			}
 			if tc.ours && len(cached.Data["password"]) != 1<<20 {
 				t.Error("cached: the operator's own Secret lost its data")
 			}
 		})
 	}
+}
+
+// slimForCache is the cache transform the table of managed kinds gives obj's kind.
+func slimForCache(obj client.Object) (any, error) {
+	for _, k := range managedKinds {
+		if reflect.TypeOf(k.object) == reflect.TypeOf(obj) {
+			return slimmer.Transform(k.keep)(obj)
+		}
+	}
+	return nil, fmt.Errorf("%T is not a managed kind", obj)
 }

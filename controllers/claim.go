@@ -27,7 +27,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
+
+// claim is the first phase of a pass: the tenant's namespace, or why the tenant cannot have it (claimNamespace).
+func (r *TenantReconciler) claim(ctx context.Context, s *tenantScope) (err error) {
+	s.claimProblem, s.namespaceCreated, err = r.claimNamespace(ctx, s.tenant, s.memo)
+	return err
+}
 
 // claimNamespace makes the tenant's namespace its own, or says why it cannot be. A namespace the cache does not
 // show is created, with nothing but the two labels that make it the tenant's, before anything else is written: a
@@ -35,8 +42,8 @@ import (
 // it, and the other writes nothing at all. Server-side apply alone cannot decide it: both Tenants apply under the
 // operator's one field manager, and the second would relabel the first one's namespace.
 // created says this pass created the namespace: nothing but the operator's objects can be in it yet.
-func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant) (p *problem, created bool, err error) {
-	name := tenantNamespace(t)
+func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant, memo *tenantMemo) (p *render.Problem, created bool, err error) {
+	name := render.TenantNamespace(t)
 	if p := reservedNamespace(name, r.Config); p != nil {
 		return p, false, nil
 	}
@@ -45,21 +52,21 @@ func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha
 	err = r.Get(ctx, client.ObjectKeyFromObject(ns), ns)
 	switch {
 	case err == nil:
-		r.claims.Delete(name) // the cache knows now
+		memo.claimedNamespace = "" // the cache knows now
 		return namespaceClaimProblem(t, ns), false, nil
 	case !apierrors.IsNotFound(err):
 		return nil, false, err
 	}
-	if claimant, ok := r.claims.Load(name); ok && claimant == t.Name {
+	if memo.claimedNamespace == name {
 		// This tenant's claim of moments ago; the cache has not shown it yet.
 		return nil, false, nil
 	}
 	claim := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
-		LabelManagedBy: ManagedByValue, LabelTenant: t.Name,
+		render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: t.Name,
 	}}}
 	err = r.Create(ctx, claim)
 	if err == nil {
-		r.claims.Store(name, t.Name)
+		memo.claimedNamespace = name
 		return nil, true, nil
 	}
 	if !apierrors.IsAlreadyExists(err) {
@@ -74,27 +81,27 @@ func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha
 
 // namespaceClaimProblem is why an existing namespace is not the tenant's to use: someone else's (nothing in it is
 // ever touched), or retained by a deleted Tenant and not adopted; nil when the tenant may use it.
-func namespaceClaimProblem(t *tenancyv1alpha1.Tenant, ns *corev1.Namespace) *problem {
+func namespaceClaimProblem(t *tenancyv1alpha1.Tenant, ns *corev1.Namespace) *render.Problem {
 	name := ns.Name
 	if isManagedBy(ns, t.Name) {
-		if ns.Annotations[AnnotationRetained] == "true" && !t.Spec.AdoptRetainedNamespace {
-			return &problem{tenancyv1alpha1.ReasonNamespaceRetained, fmt.Sprintf("namespace %s was retained by a deleted Tenant %s, "+
+		if ns.Annotations[render.AnnotationRetained] == "true" && !t.Spec.AdoptRetainedNamespace {
+			return &render.Problem{Reason: tenancyv1alpha1.ReasonNamespaceRetained, Message: fmt.Sprintf("namespace %s was retained by a deleted Tenant %s, "+
 				"with its data and keys; it was left untouched: set spec.adoptRetainedNamespace to take it over", name, t.Name)}
 		}
 		return nil
 	}
 	owner := "it was not created by tenant-operator"
-	if other := ns.GetLabels()[LabelTenant]; ns.GetLabels()[LabelManagedBy] == ManagedByValue && other != "" {
+	if other := ns.GetLabels()[render.LabelTenant]; ns.GetLabels()[render.LabelManagedBy] == render.ManagedByValue && other != "" {
 		owner = "it belongs to Tenant " + other
 	}
-	return &problem{tenancyv1alpha1.ReasonNamespaceConflict,
-		fmt.Sprintf("namespace %s already exists and %s; it was left untouched", name, owner)}
+	return &render.Problem{Reason: tenancyv1alpha1.ReasonNamespaceConflict,
+		Message: fmt.Sprintf("namespace %s already exists and %s; it was left untouched", name, owner)}
 }
 
 // reservedNamespace refuses the shared namespaces the operator knows of: its own, the ingress controllers' and the
 // cluster DNS's (which every tenant's policies let in or out), and those the admin reserved. A tenant owning one
 // would get its owners, quota and policies there, over the shared component's.
-func reservedNamespace(name string, cfg Config) *problem {
+func reservedNamespace(name string, cfg render.Config) *render.Problem {
 	var what string
 	switch {
 	case name == cfg.OperatorNamespace:
@@ -108,5 +115,5 @@ func reservedNamespace(name string, cfg Config) *problem {
 	default:
 		return nil
 	}
-	return &problem{tenancyv1alpha1.ReasonReservedNamespace, fmt.Sprintf("namespace %s is %s and cannot belong to a tenant", name, what)}
+	return &render.Problem{Reason: tenancyv1alpha1.ReasonReservedNamespace, Message: fmt.Sprintf("namespace %s is %s and cannot belong to a tenant", name, what)}
 }

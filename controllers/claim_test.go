@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // TestConcurrentClaimsOfOneNamespace: two Tenants naming the same new namespace, created at the same moment (a
@@ -93,8 +94,8 @@ func settleClaim(ctx context.Context, t *testing.T, pair []*tenancyv1alpha1.Tena
 func checkNothingOf(ctx context.Context, t *testing.T, ns string, winner, loser *tenancyv1alpha1.Tenant) {
 	t.Helper()
 	nsObj := &corev1.Namespace{}
-	if err := k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil || nsObj.Labels[LabelTenant] != winner.Name {
-		t.Errorf("namespace %s labelled for %q, want %s (%v)", ns, nsObj.Labels[LabelTenant], winner.Name, err)
+	if err := k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil || nsObj.Labels[render.LabelTenant] != winner.Name {
+		t.Errorf("namespace %s labelled for %q, want %s (%v)", ns, nsObj.Labels[render.LabelTenant], winner.Name, err)
 	}
 	lists := map[string]client.ObjectList{
 		"NetworkPolicy": &networkingv1.NetworkPolicyList{}, "RoleBinding": &rbacv1.RoleBindingList{},
@@ -102,7 +103,7 @@ func checkNothingOf(ctx context.Context, t *testing.T, ns string, winner, loser 
 		"ServiceAccount": &corev1.ServiceAccountList{}, "Service": &corev1.ServiceList{},
 	}
 	for kind, list := range lists {
-		if err := k8s.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{LabelTenant: loser.Name}); err != nil {
+		if err := k8s.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{render.LabelTenant: loser.Name}); err != nil {
 			t.Fatal(err)
 		}
 		if n := meta.LenList(list); n > 0 {
@@ -110,7 +111,7 @@ func checkNothingOf(ctx context.Context, t *testing.T, ns string, winner, loser 
 		}
 	}
 	checkNoAccessFor(ctx, t, ns, loser.Spec.Owners[0].Name)
-	err := k8s.Get(ctx, client.ObjectKey{Name: ownerAccessName(loser)}, &rbacv1.ClusterRoleBinding{})
+	err := k8s.Get(ctx, client.ObjectKey{Name: render.OwnerAccessName(loser)}, &rbacv1.ClusterRoleBinding{})
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("the losing tenant %s got its owner access ClusterRoleBinding (%v)", loser.Name, err)
 	}
@@ -167,7 +168,7 @@ func TestBackendThatCannotStart(t *testing.T) {
 	tenant := newTenant("never-starts", withBackend)
 	createTenant(ctx, t, tenant)
 	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionBackendReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonBackendUnavailable)
-	ns := tenantNamespace(tenant)
+	ns := render.TenantNamespace(tenant)
 
 	t.Run("progress deadline exceeded", func(t *testing.T) {
 		setDeploymentConditions(ctx, t, ns, appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
@@ -177,8 +178,8 @@ func TestBackendThatCannotStart(t *testing.T) {
 		waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionBackendReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonBackendUnavailable)
 	})
 	t.Run("image that cannot be pulled", func(t *testing.T) {
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "backend-5d8f-x2x4q", Labels: backendSelector(tenant)},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: BackendName, Image: "registry.example/missing:1",
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "backend-5d8f-x2x4q", Labels: render.BackendSelector(tenant)},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: render.BackendName, Image: "registry.example/missing:1",
 				SecurityContext: &corev1.SecurityContext{
 					RunAsNonRoot: ptr.To(true), AllowPrivilegeEscalation: ptr.To(false),
 					Capabilities:   &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
@@ -189,7 +190,7 @@ func TestBackendThatCannotStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The kubelet's report, played by the test: no node runs pods here.
-		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: BackendName, Image: pod.Spec.Containers[0].Image,
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: render.BackendName, Image: pod.Spec.Containers[0].Image,
 			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
 				Message: `Back-off pulling image "registry.example/missing:1"`}}}}
 		if err := k8s.Status().Update(ctx, pod); err != nil {
@@ -203,7 +204,7 @@ func setDeploymentConditions(ctx context.Context, t *testing.T, ns string, condi
 	t.Helper()
 	d := &appsv1.Deployment{}
 	eventually(ctx, t, "deployment conditions set", func(ctx context.Context) (bool, error) {
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: BackendName}, d); err != nil {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.BackendName}, d); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
 		d.Status.ObservedGeneration, d.Status.Conditions = d.Generation, conditions

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // TestDeletedWhileProvisioning: a Tenant deleted the moment its namespace exists, before the rest is in place:
@@ -55,7 +56,7 @@ func TestDeletedWhileProvisioning(t *testing.T) {
 			if err := waitGone(ctx, tenant); err != nil {
 				t.Fatal(err)
 			}
-			if err := k8s.Get(ctx, client.ObjectKey{Name: ownerAccessName(tenant)}, &rbacv1.ClusterRoleBinding{}); !apierrors.IsNotFound(err) {
+			if err := k8s.Get(ctx, client.ObjectKey{Name: render.OwnerAccessName(tenant)}, &rbacv1.ClusterRoleBinding{}); !apierrors.IsNotFound(err) {
 				t.Errorf("owner access outlived the tenant (%v)", err)
 			}
 			if policy == tenancyv1alpha1.DeletionPolicyDelete {
@@ -74,7 +75,7 @@ func TestDeletedWhileProvisioning(t *testing.T) {
 func checkLockedDown(ctx context.Context, t *testing.T, name string) {
 	t.Helper()
 	ns := &corev1.Namespace{}
-	if err := k8s.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil || ns.Annotations[AnnotationRetained] != "true" {
+	if err := k8s.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil || ns.Annotations[render.AnnotationRetained] != "true" {
 		t.Fatalf("namespace not retained: %v (%v)", ns.Annotations, err)
 	}
 	var rbs rbacv1.RoleBindingList
@@ -82,16 +83,16 @@ func checkLockedDown(ctx context.Context, t *testing.T, name string) {
 		t.Errorf("%d RoleBindings left in the retained namespace (%v)", len(rbs.Items), err)
 	}
 	quota := &corev1.ResourceQuota{}
-	err := k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: QuotaName}, quota)
+	err := k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: render.QuotaName}, quota)
 	if pods, limited := quota.Spec.Hard[corev1.ResourcePods]; err != nil || !limited || !pods.IsZero() {
 		t.Errorf("a retained namespace must allow no pods: quota %v (%v)", quota.Spec.Hard, err)
 	}
 	d := &appsv1.Deployment{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: BackendName}, d); err == nil && *d.Spec.Replicas != 0 {
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: render.BackendName}, d); err == nil && *d.Spec.Replicas != 0 {
 		t.Errorf("back-end not scaled to zero: %d", *d.Spec.Replicas)
 	}
 	np := &networkingv1.NetworkPolicy{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: PolicyDefaultDeny}, np); err != nil {
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: render.PolicyDefaultDeny}, np); err != nil {
 		t.Errorf("a retained namespace must stay isolated: %v", err)
 	}
 }

@@ -18,9 +18,7 @@ package controllers
 
 import (
 	"context"
-	"fmt"
 	"sort"
-	"strings"
 
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // What ties one Tenant to objects that do not carry its labels: the tenants that allow it in (their
@@ -48,7 +47,7 @@ func indexTenants(ctx context.Context, indexer client.FieldIndexer) error {
 		return err
 	}
 	return indexer.IndexField(ctx, &tenancyv1alpha1.Tenant{}, indexNamespace, func(obj client.Object) []string {
-		return []string{tenantNamespace(obj.(*tenancyv1alpha1.Tenant))}
+		return []string{render.TenantNamespace(obj.(*tenancyv1alpha1.Tenant))}
 	})
 }
 
@@ -58,7 +57,7 @@ func tenantsAllowedBy(t *tenancyv1alpha1.Tenant) []string {
 	if t.Spec.Backend == nil || !t.DeletionTimestamp.IsZero() {
 		return nil
 	}
-	return allowedTenants(t)
+	return render.AllowedTenants(t)
 }
 
 // allowingTenants are the other tenants that let t's pods reach their back-end, sorted by name.
@@ -76,24 +75,13 @@ func (r *TenantReconciler) allowingTenants(ctx context.Context, t *tenancyv1alph
 	return out, nil
 }
 
-// pruneKey is what the set of desired objects depends on besides the cluster's own state: the spec, and the
-// back-ends of the tenants that allow this one in. Pruning runs when it changes.
-func pruneKey(t *tenancyv1alpha1.Tenant, allowedBy []*tenancyv1alpha1.Tenant) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d", t.Generation)
-	for _, other := range allowedBy {
-		fmt.Fprintf(&b, "/%s:%d", other.Name, backendPort(other.Spec.Backend))
-	}
-	return b.String()
-}
-
 // enqueueAllowedTenants brings a pass of every tenant a Tenant allowed in before or after a change (or its creation
 // or deletion): their egress to its back-end follows its spec.
 func enqueueAllowedTenants() handler.TypedEventHandler[client.Object, reconcile.Request] {
 	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
 		for _, obj := range objs {
 			if t, ok := obj.(*tenancyv1alpha1.Tenant); ok && t.Spec.Backend != nil {
-				for _, name := range allowedTenants(t) {
+				for _, name := range render.AllowedTenants(t) {
 					q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Name: name}})
 				}
 			}

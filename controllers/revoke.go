@@ -19,29 +19,19 @@ package controllers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete;deletecollection
-
-// retainedQuota allows a retained namespace no pods: nothing runs while nobody is in charge of it, and the
-// workloads' controllers cannot start their pods again. The rest of the data stays.
-func retainedQuota(t *tenancyv1alpha1.Tenant) *corev1.ResourceQuota {
-	return &corev1.ResourceQuota{ObjectMeta: objectMeta(t, QuotaName), Spec: corev1.ResourceQuotaSpec{
-		Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")},
-	}}
-}
 
 // revokeEverything ends whatever was granted through the tenant in namespace ns, by the operator or by the tenant's
 // own people: every RoleBinding; every ServiceAccount, so that every token issued to one (requested, mounted or a
@@ -117,20 +107,19 @@ func grantsOfFormerOwners(bindings []rbacv1.RoleBinding, owners []tenancyv1alpha
 // revokeGrantsOfFormerOwners deletes the RoleBindings in the tenant's namespace granted by people who are no longer
 // its owners. The tenant's own bindings are not in the cache: they are listed from the apiserver, which is why this
 // runs only when the spec changes.
-func (r *TenantReconciler) revokeGrantsOfFormerOwners(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+func (r *TenantReconciler) revokeGrantsOfFormerOwners(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
 	var bindings rbacv1.RoleBindingList
-	if err := r.APIReader.List(ctx, &bindings, client.InNamespace(tenantNamespace(t))); err != nil {
+	if err := r.APIReader.List(ctx, &bindings, client.InNamespace(render.TenantNamespace(t))); err != nil {
 		return err
 	}
 	var errs []error
-	for _, b := range grantsOfFormerOwners(bindings.Items, t.Spec.Owners, tenantNamespace(t)) {
+	for _, b := range grantsOfFormerOwners(bindings.Items, t.Spec.Owners, render.TenantNamespace(t)) {
 		if err := r.Delete(ctx, b); client.IgnoreNotFound(err) != nil {
 			errs = append(errs, err)
 			continue
 		}
-		logf.FromContext(ctx).Info("Revoked a former owner's grant", "roleBinding", b.Name, "grantedBy", b.Annotations[AnnotationGrantedBy])
-		r.event(t, corev1.EventTypeNormal, "GrantRevoked", "Delete",
-			fmt.Sprintf("Deleted RoleBinding %s/%s: %s, who granted it, is no longer an owner", b.Namespace, b.Name, b.Annotations[AnnotationGrantedBy]))
+		s.revoked = append(s.revoked, b)
 	}
 	return errors.Join(errs...)
 }

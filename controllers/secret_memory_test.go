@@ -21,6 +21,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // TestSecretMemoryRestoresWhatTheOperatorWrote: a generated Secret that is gone or holds other values than the
@@ -28,46 +30,43 @@ import (
 // ca.crt) is observed as it is; secrets no longer wanted are forgotten.
 func TestSecretMemoryRestoresWhatTheOperatorWrote(t *testing.T) {
 	secret := func(name string, typ corev1.SecretType, data map[string]string) *corev1.Secret {
-		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{AnnotationGenerated: "2026-01-01T00:00:00Z"}}, Type: typ, Data: map[string][]byte{}}
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{render.AnnotationGenerated: "2026-01-01T00:00:00Z"}}, Type: typ, Data: map[string][]byte{}}
 		for k, v := range data {
 			s.Data[k] = []byte(v)
 		}
 		return s
 	}
-	var m secretMemory
+	m := secretMemory{}
 	written := map[string]*corev1.Secret{
-		"db":              secret("db", corev1.SecretTypeOpaque, map[string]string{"password": "original"}),
-		EncryptionKeyName: secret(EncryptionKeyName, corev1.SecretTypeOpaque, map[string]string{"key-1": "k1", "primary": "key-1"}),
-		TLSSecretName:     secret(TLSSecretName, corev1.SecretTypeTLS, map[string]string{"tls.key": "key", caCertKey: "ca"}),
-		"removed":         secret("removed", corev1.SecretTypeOpaque, map[string]string{"password": "x"}),
+		"db":                     secret("db", corev1.SecretTypeOpaque, map[string]string{"password": "original"}),
+		render.EncryptionKeyName: secret(render.EncryptionKeyName, corev1.SecretTypeOpaque, map[string]string{"key-1": "k1", "primary": "key-1"}),
+		render.TLSSecretName:     secret(render.TLSSecretName, corev1.SecretTypeTLS, map[string]string{"tls.key": "key", "ca.crt": "ca"}),
+		"removed":                secret("removed", corev1.SecretTypeOpaque, map[string]string{"password": "x"}),
 	}
 	for _, s := range written {
-		m.remember("t", s)
+		m.remember(s)
 	}
-	cachedTLS := secret(TLSSecretName, corev1.SecretTypeTLS, map[string]string{"tls.key": "key"})
+	cachedTLS := secret(render.TLSSecretName, corev1.SecretTypeTLS, map[string]string{"tls.key": "key"})
 	observed := map[string]*corev1.Secret{
-		"db":          secret("db", corev1.SecretTypeOpaque, map[string]string{"password": "tampered"}),
-		TLSSecretName: cachedTLS,
+		"db":                 secret("db", corev1.SecretTypeOpaque, map[string]string{"password": "tampered"}),
+		render.TLSSecretName: cachedTLS,
 		// encryption-key deleted
 	}
-	wanted := map[string]bool{"db": true, EncryptionKeyName: true, TLSSecretName: true}
-	m.restore("t", observed, wanted)
+	wanted := map[string]bool{"db": true, render.EncryptionKeyName: true, render.TLSSecretName: true}
+	m.restore(observed, wanted)
 	if string(observed["db"].Data["password"]) != "original" {
 		t.Errorf("overwritten value observed as %q", observed["db"].Data["password"])
 	}
-	if observed[EncryptionKeyName] == nil || string(observed[EncryptionKeyName].Data["key-1"]) != "k1" {
-		t.Errorf("deleted key ring observed as %v", observed[EncryptionKeyName])
+	if observed[render.EncryptionKeyName] == nil || string(observed[render.EncryptionKeyName].Data["key-1"]) != "k1" {
+		t.Errorf("deleted key ring observed as %v", observed[render.EncryptionKeyName])
 	}
-	if observed[TLSSecretName] != cachedTLS {
+	if observed[render.TLSSecretName] != cachedTLS {
 		t.Error("a TLS secret as the operator wrote it was taken for drift")
 	}
 	if _, ok := observed["removed"]; ok {
 		t.Error("a secret no longer wanted was brought back")
 	}
-	m.forget("t")
-	again := map[string]*corev1.Secret{}
-	m.restore("t", again, wanted)
-	if len(again) != 0 {
-		t.Errorf("a deleted tenant's values were kept: %v", again)
+	if _, ok := m["removed"]; ok {
+		t.Error("a secret no longer wanted is still remembered")
 	}
 }

@@ -32,14 +32,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/pki"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
-// FieldOwner is the one field manager under which the operator applies everything it manages.
-const FieldOwner = "tenant-operator"
+// caLabels are the labels of the CA Secret the operator creates.
+var caLabels = map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelComponent: "ca"}
 
 // Options is what the operator's controllers are configured with; main.go fills it from flags.
 type Options struct {
-	Config
+	render.Config
 	// MaxConcurrentReconciles is how many Tenants are reconciled in parallel.
 	MaxConcurrentReconciles int
 	// Clock and Rand default to the real ones; tests inject theirs.
@@ -75,9 +77,10 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("tenant-operator"),
 		Config:    opts.Config,
-		CA: &CAProvider{
-			Reader: mgr.GetAPIReader(), Writer: writer,
-			Namespace: opts.OperatorNamespace, Name: opts.CASecretName, ClusterDomain: opts.ClusterDomain, Clock: opts.Clock, Rand: opts.Rand,
+		CA: &pki.CAProvider{
+			Reader: mgr.GetAPIReader(), Writer: writer, Namespace: opts.OperatorNamespace, Name: opts.CASecretName,
+			Labels:        caLabels,
+			ClusterDomain: opts.ClusterDomain, Clock: opts.Clock, Rand: opts.Rand,
 		},
 		Clock:                   opts.Clock,
 		Rand:                    opts.Rand,

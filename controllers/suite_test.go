@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -66,8 +67,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func testConfig() Config {
-	cfg := DefaultConfig()
+func testConfig() render.Config {
+	cfg := render.DefaultConfig()
 	cfg.OperatorNamespace = testOperatorNamespace
 	return cfg
 }

@@ -48,6 +48,8 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/pki"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 func newTenant(name string, mutate ...func(*tenancyv1alpha1.Tenant)) *tenancyv1alpha1.Tenant {
@@ -115,7 +117,7 @@ func simulateBackendReady(ctx context.Context, t *testing.T, tenant *tenancyv1al
 	t.Helper()
 	d := &appsv1.Deployment{}
 	eventually(ctx, t, "back-end deployment created", func(ctx context.Context) (bool, error) {
-		err := k8s.Get(ctx, client.ObjectKey{Namespace: tenantNamespace(tenant), Name: BackendName}, d)
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: render.TenantNamespace(tenant), Name: render.BackendName}, d)
 		return err == nil, client.IgnoreNotFound(err)
 	})
 	eventually(ctx, t, "back-end status simulated", func(ctx context.Context) (bool, error) {
@@ -159,17 +161,17 @@ func TestProvisioningToReady(t *testing.T) {
 	}
 	// Every object the golden files describe exists.
 	for _, obj := range []client.Object{
-		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: PolicyDefaultDeny}},
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: render.PolicyDefaultDeny}},
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "allow-from-tenant-other"}},
-		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: BindingOwners}},
-		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: QuotaName}},
-		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: LimitRangeName}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: BackendName}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: TLSSecretName}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: EncryptionKeyName}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: render.BindingOwners}},
+		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: render.QuotaName}},
+		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: render.LimitRangeName}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: render.BackendName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: render.TLSSecretName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: render.EncryptionKeyName}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db"}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: BackendName}},
-		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: BackendName}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: render.BackendName}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: render.BackendName}},
 	} {
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "prov", Name: obj.GetName()}, obj); err != nil {
 			t.Errorf("%T %s: %v", obj, obj.GetName(), err)
@@ -226,19 +228,19 @@ func TestDriftIsRepaired(t *testing.T) {
 	for _, kind := range []string{"NetworkPolicy", "Namespace", "Secret", "Deployment"} {
 		corrected[kind] = testutil.ToFloat64(driftCorrections.WithLabelValues(kind))
 	}
-	values, restored := secretValues(ctx, t, ns, EncryptionKeyName, "db")
+	values, restored := secretValues(ctx, t, ns, render.EncryptionKeyName, "db")
 	for _, obj := range []client.Object{
-		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: PolicyDefaultDeny}},
-		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BindingOwners}},
-		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ownerAccessName(tenant)}},
-		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ownerAccessName(tenant)}},
-		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: QuotaName}},
-		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: LimitRangeName}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: EncryptionKeyName}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
-		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
-		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}},
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.PolicyDefaultDeny}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.BindingOwners}},
+		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: render.OwnerAccessName(tenant)}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: render.OwnerAccessName(tenant)}},
+		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.QuotaName}},
+		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.LimitRangeName}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.BackendName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.EncryptionKeyName}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.BackendName}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.BackendName}},
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.BackendName}},
 	} {
 		t.Run("deleted "+kindOf(obj), func(t *testing.T) {
 			if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
@@ -252,8 +254,8 @@ func TestDriftIsRepaired(t *testing.T) {
 				err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 				return err == nil && obj.GetUID() != uid, client.IgnoreNotFound(err)
 			})
-			if obj.GetName() == EncryptionKeyName {
-				restored(t, EncryptionKeyName)
+			if obj.GetName() == render.EncryptionKeyName {
+				restored(t, render.EncryptionKeyName)
 			}
 		})
 	}
@@ -271,7 +273,7 @@ func TestDriftIsRepaired(t *testing.T) {
 	simulateBackendReady(ctx, t, tenant)
 	t.Run("edited NetworkPolicy", func(t *testing.T) {
 		np := &networkingv1.NetworkPolicy{}
-		key := client.ObjectKey{Namespace: ns, Name: PolicyDefaultDeny}
+		key := client.ObjectKey{Namespace: ns, Name: render.PolicyDefaultDeny}
 		if err := k8s.Get(ctx, key, np); err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +306,7 @@ func TestDriftIsRepaired(t *testing.T) {
 			return testutil.ToFloat64(driftCorrections.WithLabelValues(kind)) > corrected[kind], nil
 		})
 	}
-	waitForDriftEvent(ctx, t, "drift", "NetworkPolicy drift/"+PolicyDefaultDeny)
+	waitForDriftEvent(ctx, t, "drift", "NetworkPolicy drift/"+render.PolicyDefaultDeny)
 }
 
 // TestFieldsOthersAddAreRemoved: fields someone else adds to the operator's objects are not the operator's, and
@@ -326,7 +328,7 @@ func TestFieldsOthersAddAreRemoved(t *testing.T) {
 		}
 	})
 	t.Run("a rule someone else adds to default-deny", func(t *testing.T) {
-		np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: PolicyDefaultDeny}}
+		np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.PolicyDefaultDeny}}
 		patch := []byte(`{"spec":{"ingress":[{}]}}`)
 		if err := k8s.Patch(ctx, np, client.RawPatch(types.MergePatchType, patch), intruder); err != nil {
 			t.Fatal(err)
@@ -344,14 +346,14 @@ func TestFieldsOthersAddAreRemoved(t *testing.T) {
 		restored(t, "db")
 	})
 	t.Run("a container someone else adds to the back-end", func(t *testing.T) {
-		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: BackendName}}
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.BackendName}}
 		patch := []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"registry.example/sidecar:1"}]}}}}`)
 		if err := k8s.Patch(ctx, d, client.RawPatch(types.StrategicMergePatchType, patch), intruder); err != nil {
 			t.Fatal(err)
 		}
 		eventually(ctx, t, "the sidecar removed", func(ctx context.Context) (bool, error) {
 			err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d)
-			return err == nil && len(d.Spec.Template.Spec.Containers) == 1 && d.Spec.Template.Spec.Containers[0].Name == BackendName, err
+			return err == nil && len(d.Spec.Template.Spec.Containers) == 1 && d.Spec.Template.Spec.Containers[0].Name == render.BackendName, err
 		})
 		nsObj := &corev1.Namespace{}
 		if err := k8s.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil {
@@ -364,7 +366,7 @@ func TestFieldsOthersAddAreRemoved(t *testing.T) {
 	eventually(ctx, t, "a drift correction counted", func(context.Context) (bool, error) {
 		return testutil.ToFloat64(driftCorrections.WithLabelValues("NetworkPolicy")) > before, nil
 	})
-	waitForDriftEvent(ctx, t, "intruded", "NetworkPolicy intruded/"+PolicyDefaultDeny)
+	waitForDriftEvent(ctx, t, "intruded", "NetworkPolicy intruded/"+render.PolicyDefaultDeny)
 }
 
 // waitForDriftEvent waits for the DriftCorrected Event on tenant that names what was corrected.
@@ -407,14 +409,14 @@ func TestPruning(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, obj := range []client.Object{
-		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: BackendName}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: BackendName}},
-		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: BackendName}},
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: render.BackendName}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: render.BackendName}},
+		&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: render.BackendName}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: "db"}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: TLSSecretName}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: render.TLSSecretName}},
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: "allow-from-tenant-friend"}},
-		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: BindingOwners}},
-		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ownerAccessName(tenant)}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "prune", Name: render.BindingOwners}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: render.OwnerAccessName(tenant)}},
 	} {
 		eventually(ctx, t, "pruned "+kindOf(obj)+" "+obj.GetName(), func(ctx context.Context) (bool, error) {
 			err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
@@ -424,7 +426,7 @@ func TestPruning(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(own), own); err != nil {
 		t.Errorf("the tenant's own Secret was touched: %v", err)
 	}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "prune", Name: EncryptionKeyName}, &corev1.Secret{}); err != nil {
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "prune", Name: render.EncryptionKeyName}, &corev1.Secret{}); err != nil {
 		t.Errorf("the encryption key ring must stay: %v", err)
 	}
 }
@@ -450,7 +452,7 @@ func TestNamespaceConflict(t *testing.T) {
 		testutil.ToFloat64(reconcileErrors.WithLabelValues(tenancyv1alpha1.ReasonNamespaceConflict)) == 0 {
 		t.Error("the failed tenant is missing from tenant_operator_tenant_phase or tenant_operator_reconcile_errors_total")
 	}
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil || len(foreign.Labels) != 2 || foreign.Labels[LabelManagedBy] != "" {
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil || len(foreign.Labels) != 2 || foreign.Labels[render.LabelManagedBy] != "" {
 		t.Errorf("the foreign namespace was modified: %v %v", foreign.Labels, err)
 	}
 	var nps networkingv1.NetworkPolicyList
@@ -518,7 +520,7 @@ func TestReservedNamespace(t *testing.T) {
 // TestReservedNamespaces: the namespaces of the shared components the operator is configured with belong to no
 // tenant; the message names the component.
 func TestReservedNamespaces(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := render.DefaultConfig()
 	cfg.OperatorNamespace = "ops"
 	cfg.IngressNamespaces = []string{"ingress-nginx", "gateway"}
 	cfg.DNSNamespace = "dns"
@@ -537,11 +539,11 @@ func TestReservedNamespaces(t *testing.T) {
 		switch {
 		case tc.want == "" && p != nil:
 			t.Errorf("%s refused: %+v", tc.namespace, p)
-		case tc.want != "" && (p == nil || p.reason != tenancyv1alpha1.ReasonReservedNamespace || p.message != tc.want):
+		case tc.want != "" && (p == nil || p.Reason != tenancyv1alpha1.ReasonReservedNamespace || p.Message != tc.want):
 			t.Errorf("%s: %+v, want %s: %s", tc.namespace, p, tenancyv1alpha1.ReasonReservedNamespace, tc.want)
 		}
 	}
-	if p := reservedNamespace("monitoring", DefaultConfig()); p == nil {
+	if p := reservedNamespace("monitoring", render.DefaultConfig()); p == nil {
 		t.Error("monitoring is reserved by default")
 	}
 }
@@ -562,11 +564,11 @@ func TestForbiddenEgressCIDR(t *testing.T) {
 		t.Errorf("phase = %s, want Failed", tenant.Status.Phase)
 	}
 	np := &networkingv1.NetworkPolicy{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "cidrs", Name: PolicyEgressCIDRs}, np); err != nil {
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "cidrs", Name: render.PolicyEgressCIDRs}, np); err != nil {
 		t.Fatal(err)
 	}
 	if to := np.Spec.Egress[0].To; len(to) != 1 || to[0].IPBlock.CIDR != "203.0.113.0/24" {
-		t.Errorf("%s opens %+v, want 203.0.113.0/24 only", PolicyEgressCIDRs, to)
+		t.Errorf("%s opens %+v, want 203.0.113.0/24 only", render.PolicyEgressCIDRs, to)
 	}
 	// Dropping the CIDR clears the failure.
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(tenant), tenant); err != nil {
@@ -594,7 +596,7 @@ func TestDeletionPolicyDelete(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Name: "gone"}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
 		t.Errorf("namespace still exists after the Tenant is gone: %v", err)
 	}
-	if err := k8s.Get(ctx, client.ObjectKey{Name: ownerAccessName(tenant)}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
+	if err := k8s.Get(ctx, client.ObjectKey{Name: render.OwnerAccessName(tenant)}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
 		t.Errorf("owner ClusterRole left behind: %v", err)
 	}
 }
@@ -640,7 +642,7 @@ func TestDeletionPolicyRetainAndTakeBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := &corev1.Namespace{}
-	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[AnnotationRetained] != "true" {
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[render.AnnotationRetained] != "true" {
 		t.Fatalf("namespace not retained: %v %v", ns.Annotations, err)
 	}
 	for who, c := range map[string]client.Client{"the owner": owner, "the colleague the owner bound": carol} {
@@ -659,7 +661,7 @@ func TestDeletionPolicyRetainAndTakeBack(t *testing.T) {
 	again := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyDelete })
 	createTenant(ctx, t, again)
 	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonNamespaceRetained)
-	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[AnnotationRetained] != "true" {
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[render.AnnotationRetained] != "true" {
 		t.Errorf("the retained namespace was touched without adoptRetainedNamespace: %v %v", ns.Annotations, err)
 	}
 
@@ -668,15 +670,15 @@ func TestDeletionPolicyRetainAndTakeBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionAccessConfigured, metav1.ConditionTrue, "")
-	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[AnnotationRetained] != "" {
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[render.AnnotationRetained] != "" {
 		t.Errorf("retained mark not cleared on take-back: %v %v", ns.Annotations, err)
 	}
 	quota, d := &corev1.ResourceQuota{}, &appsv1.Deployment{}
 	eventually(ctx, t, "back-end scaled back up and pods allowed again", func(ctx context.Context) (bool, error) {
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: QuotaName}, quota); err != nil || quota.Spec.Hard.Pods().IsZero() {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: render.QuotaName}, quota); err != nil || quota.Spec.Hard.Pods().IsZero() {
 			return false, err
 		}
-		err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: BackendName}, d)
+		err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: render.BackendName}, d)
 		return err == nil && *d.Spec.Replicas == 2, err
 	})
 }
@@ -688,7 +690,7 @@ func grantAccessInside(ctx context.Context, t *testing.T, owner client.Client, n
 	t.Helper()
 	binding := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "colleague"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: TenantDeveloperRole},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantDeveloperRole},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: colleague}},
 	}
 	robot := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "robot"}}
@@ -714,12 +716,12 @@ func grantAccessInside(ctx context.Context, t *testing.T, owner client.Client, n
 func checkRetainedLockedDown(ctx context.Context, t *testing.T, ns string, data *corev1.ConfigMap) {
 	t.Helper()
 	quota := &corev1.ResourceQuota{}
-	err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: QuotaName}, quota)
+	err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.QuotaName}, quota)
 	if pods, limited := quota.Spec.Hard[corev1.ResourcePods]; err != nil || !limited || !pods.IsZero() {
 		t.Errorf("a retained namespace must allow no pods: quota %v (%v)", quota.Spec.Hard, err)
 	}
 	d := &appsv1.Deployment{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: BackendName}, d); err != nil || *d.Spec.Replicas != 0 {
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.BackendName}, d); err != nil || *d.Spec.Replicas != 0 {
 		t.Errorf("back-end not scaled to zero: %v", err)
 	}
 	kept := &corev1.ConfigMap{}
@@ -746,7 +748,7 @@ func TestGrantsEndWithTheGrantorsOwnership(t *testing.T) {
 		t.Helper()
 		b := &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "granting", Name: name},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: TenantDeveloperRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantDeveloperRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
 		}
 		if err := c.Create(ctx, b); err != nil {
@@ -788,12 +790,12 @@ func TestSecretAndCertificateRotation(t *testing.T) {
 		}
 		return s
 	}
-	db, tls := get("db"), get(TLSSecretName)
+	db, tls := get("db"), get(render.TLSSecretName)
 	d := &appsv1.Deployment{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "rotate", Name: BackendName}, d); err != nil {
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "rotate", Name: render.BackendName}, d); err != nil {
 		t.Fatal(err)
 	}
-	version := d.Spec.Template.Annotations[AnnotationSecretsVersion]
+	version := d.Spec.Template.Annotations[render.AnnotationSecretsVersion]
 
 	// 25 hours later the db secret (24h period) is due; 61 days later the 90-day certificate is too.
 	testClock.Advance(61 * 24 * time.Hour)
@@ -807,12 +809,12 @@ func TestSecretAndCertificateRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(ctx, t, "db secret and certificate rotated", func(context.Context) (bool, error) {
-		newDB, newTLS := get("db"), get(TLSSecretName)
+		newDB, newTLS := get("db"), get(render.TLSSecretName)
 		return !bytes.Equal(newDB.Data["password"], db.Data["password"]) && !bytes.Equal(newTLS.Data["tls.crt"], tls.Data["tls.crt"]), nil
 	})
 	eventually(ctx, t, "pods rolled", func(ctx context.Context) (bool, error) {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d)
-		return err == nil && d.Spec.Template.Annotations[AnnotationSecretsVersion] != version, err
+		return err == nil && d.Spec.Template.Annotations[render.AnnotationSecretsVersion] != version, err
 	})
 	// Secret values never appear in status or Events.
 	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionSecretsReady, metav1.ConditionTrue, "")
@@ -990,7 +992,7 @@ func TestEventsOnlyForRealChanges(t *testing.T) {
 		return tenantReconciles(t) > passes, nil
 	})
 	// Then a real change, whose Event marks that any pass still under way is over.
-	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "events", Name: PolicyDefaultDeny}}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "events", Name: render.PolicyDefaultDeny}}
 	if err := k8s.Delete(ctx, np); err != nil {
 		t.Fatal(err)
 	}
@@ -1100,7 +1102,7 @@ func TestSteadyTenantCostsNoWrite(t *testing.T) {
 	cfg := testConfig()
 	r := &TenantReconciler{
 		Client: recording, APIReader: direct, Config: cfg, Clock: testClock.Now, Rand: rand.Reader,
-		CA: &CAProvider{Reader: direct, Writer: recording, Namespace: cfg.OperatorNamespace, Name: cfg.CASecretName, ClusterDomain: cfg.ClusterDomain,
+		CA: &pki.CAProvider{Reader: direct, Writer: recording, Labels: caLabels, Namespace: cfg.OperatorNamespace, Name: cfg.CASecretName, ClusterDomain: cfg.ClusterDomain,
 			Clock: testClock.Now, Rand: rand.Reader},
 	}
 	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(tenant)}); err != nil {
@@ -1129,7 +1131,7 @@ func TestForeignObjectsAreLeftAlone(t *testing.T) {
 	if err := impersonating(t, "fiona@foreign.example").Create(ctx, own); err != nil {
 		t.Fatal(err)
 	}
-	seeded := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "foreign", Name: "seeded", Labels: managedLabels(tenant)},
+	seeded := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "foreign", Name: "seeded", Labels: render.ManagedLabels(tenant)},
 		Data: map[string][]byte{"password": []byte("known to whoever seeded it")}}
 	if err := k8s.Create(ctx, seeded); err != nil {
 		t.Fatal(err)
@@ -1178,7 +1180,7 @@ func listWithTenantIndexes(ctx context.Context, c client.WithWatch, list client.
 		return err
 	}
 	for _, t := range all.Items {
-		if (byAllowed && slices.Contains(tenantsAllowedBy(&t), allowed)) || (byNamespace && tenantNamespace(&t) == namespace) {
+		if (byAllowed && slices.Contains(tenantsAllowedBy(&t), allowed)) || (byNamespace && render.TenantNamespace(&t) == namespace) {
 			tenants.Items = append(tenants.Items, t)
 		}
 	}

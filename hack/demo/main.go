@@ -45,6 +45,7 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -180,7 +181,7 @@ func printSummary(ctx context.Context, w io.Writer, k8s client.Client, tenants [
 
 // managedObjects lists, by kind, the names of what the operator created for a tenant.
 func managedObjects(ctx context.Context, k8s client.Client, tenant, namespace string) ([]string, error) {
-	labels := client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue, controllers.LabelTenant: tenant}
+	labels := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: tenant}
 	lists := []struct {
 		kind string
 		list client.ObjectList

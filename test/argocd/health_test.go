@@ -97,7 +97,7 @@ func TestHealthCheckRejectsBadScripts(t *testing.T) {
 	}
 }
 
-// TestComponentMergesTheCheckIntoArgoCDConfig builds config/argocd into an Argo CD install's argocd-cm, as the README
+// TestComponentMergesTheCheckIntoArgoCDConfig builds config/argocd into an Argo CD install's argocd-cm, as docs/operations.md
 // says to, and checks the key Argo CD reads holds the tested script.
 func TestComponentMergesTheCheckIntoArgoCDConfig(t *testing.T) {
 	kubectl, err := localcluster.Kubectl()

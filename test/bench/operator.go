@@ -43,6 +43,7 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -370,14 +371,14 @@ func (b *bench) drift(ctx context.Context, r *report) error {
 	from := b.audit.offset()
 	start := time.Now()
 	if err := parallel(ctx, n, 8, func(ctx context.Context, i int) error {
-		np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: tenantName(i), Name: controllers.PolicyDefaultDeny}}
+		np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: tenantName(i), Name: render.PolicyDefaultDeny}}
 		return b.k8s.Delete(ctx, np)
 	}); err != nil {
 		return err
 	}
 	if err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		for i := range n {
-			err := b.k8s.Get(ctx, client.ObjectKey{Namespace: tenantName(i), Name: controllers.PolicyDefaultDeny}, &networkingv1.NetworkPolicy{})
+			err := b.k8s.Get(ctx, client.ObjectKey{Namespace: tenantName(i), Name: render.PolicyDefaultDeny}, &networkingv1.NetworkPolicy{})
 			if apierrors.IsNotFound(err) {
 				return false, nil
 			}
@@ -439,7 +440,7 @@ func (b *bench) resourceVersions(ctx context.Context) (map[string]string, error)
 	} {
 		var opts []client.ListOption
 		if _, isTenant := list.(*tenancyv1alpha1.TenantList); !isTenant {
-			opts = append(opts, client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue})
+			opts = append(opts, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue})
 		}
 		if err := b.k8s.List(ctx, list, opts...); err != nil {
 			return nil, err

@@ -26,6 +26,8 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/pki"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // measureRaw applies the objects the operator would create for N new tenants (rendered by its own pure functions,
@@ -66,8 +68,8 @@ func measureRaw(ctx context.Context, root string, o options, r *report) error {
 // renderTenants renders the objects of the first count of n new bench tenants (each allows the next one in) with
 // the operator's own functions, in its order.
 func renderTenants(count, n int) ([][]*unstructured.Unstructured, error) {
-	cfg := controllers.DefaultConfig()
-	ca, err := controllers.NewCA(cfg.ClusterDomain, time.Now(), rand.Reader)
+	cfg := render.DefaultConfig()
+	ca, err := pki.NewCA(cfg.ClusterDomain, time.Now(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}

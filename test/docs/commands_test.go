@@ -43,17 +43,19 @@ const (
 	mention      = "names a subcommand in passing, not a command to run as shown"
 )
 
-// inline says what the test does with each command the documents show inline (in a sentence or a table), keyed by
-// the command as shown (placeholders included). Commands of fenced blocks are not listed here: they run unless
-// their block's marker says why not.
+// inline says what the test does with each command the documents (README.md, docs/) show inline (in a sentence or a
+// table), keyed by the command as shown (placeholders included), whichever document shows it. Commands of fenced
+// blocks are not listed here: they run unless their block's marker says why not.
 var inline = map[string]step{
-	// A Tenant; Status.
+	// README, A Tenant; docs/api.md, Status.
 	"kubectl get tenant globex":   {cluster: mainCluster, phase: afterInstall, check: checkGetTenant},
 	"kubectl explain tenant.spec": {cluster: mainCluster, phase: afterInstall, check: checkExplain},
 	"kubectl get tenants":         {cluster: mainCluster, phase: afterInstall, check: checkTenantColumns},
-	// Encryption at rest on a real cluster: re-stores every Secret; harmless on the local cluster (which encrypts).
+	// docs/guardrails.md, Encryption at rest on a real cluster: re-stores every Secret; harmless on the local cluster
+	// (which encrypts).
 	"kubectl get secrets --all-namespaces -o json | kubectl replace -f -": {cluster: mainCluster, phase: afterInstall, check: checkSecretsReplaced},
-	// Two commands, and the table of targets.
+	// Two commands (README), the table of targets (docs/development.md), and what else names a make target or the
+	// manager's help (docs/: development, performance, operations, guardrails).
 	"make help":               {custom: makeHelp},
 	"make run":                {cluster: mainCluster, phase: last, custom: makeRun},
 	"DEMO_EXIT=1 make demo":   {skip: "starts a cluster of its own (about a minute); what it automates (config/default, the operator under its ServiceAccount, config/samples to Ready) runs here through the README's own commands"},
@@ -77,7 +79,8 @@ var inline = map[string]step{
 	"helm uninstall":          {skip: mention + " (no release named)"},
 	"bin/manager --help":      {custom: managerHelp},
 	"make docker-build IMG=<registry>/tenant-operator:<tag>": {custom: makeDockerBuild},
-	// Install with Helm: the CRD on its own, what GitOps tools apply, the removal of the CRD.
+	// Install with Helm (README) and Upgrades and the CRD (docs/operations.md): the CRD on its own, what GitOps tools
+	// apply, the removal of the CRD.
 	"kubectl apply --server-side -k config/crd": {cluster: mainCluster, phase: afterInstall,
 		check: contains("customresourcedefinition.apiextensions.k8s.io/tenants.tenancy.tenant-operator.dev serverside-applied")},
 	// The GitOps install renders the chart instead of installing it: a cluster of its own, where the namespace is
@@ -89,11 +92,11 @@ var inline = map[string]step{
 		}},
 	"kubectl delete crd tenants.tenancy.tenant-operator.dev": {cluster: "helm", phase: afterInstall,
 		check: contains(`customresourcedefinition.apiextensions.k8s.io "tenants.tenancy.tenant-operator.dev" deleted`)},
-	// Install with kustomize: the image step, in config/manager, before the block that applies config/default.
+	// Install with kustomize (README): the image step, in config/manager, before the block that applies config/default.
 	"kustomize edit set image controller=<registry>/tenant-operator:<tag>": {cluster: mainCluster, dir: "config/manager", check: checkImageSet},
 	"helm template tenant-operator charts/tenant-operator -n tenant-operator-system --set prometheusRule.enabled=true --show-only templates/prometheusrule.yaml": {
 		check: checkPrometheusRule},
-	// Observability.
+	// docs/operations.md, Observability.
 	"kubectl get events -n default --field-selector involvedObject.kind=Tenant,involvedObject.name=<tenant>": {
 		cluster: mainCluster, phase: afterInstall, check: checkEvents},
 }
@@ -120,7 +123,7 @@ func checkGetTenant(_ *session, out string) error {
 func checkTenantColumns(_ *session, out string) error {
 	header, rows := parseTable(out)
 	if want := []string{"NAME", "NAMESPACE", "PHASE", "READY", "BACKEND", "AGE"}; !slices.Equal(header, want) {
-		return fmt.Errorf("columns %v, the README names %v", header, want)
+		return fmt.Errorf("columns %v, the documents name %v", header, want)
 	}
 	for _, r := range rows {
 		if r[4] != "" && !regexp.MustCompile(`^\d+/\d+$`).MatchString(r[4]) {
@@ -130,8 +133,8 @@ func checkTenantColumns(_ *session, out string) error {
 	return nil
 }
 
-// checkExplain: every field of the README's Tenant example is a field kubectl explain documents, and every field
-// it lists has a description ("every field is documented for kubectl explain tenant.spec").
+// checkExplain: every field of the documents' Tenant examples (the README's) is a field kubectl explain documents,
+// and every field it lists has a description ("every field is documented for kubectl explain tenant.spec").
 func checkExplain(_ *session, out string) error {
 	fieldRe := regexp.MustCompile(`^  ([A-Za-z0-9]+)\t<`)
 	fields := map[string]bool{}
@@ -160,40 +163,55 @@ func checkExplain(_ *session, out string) error {
 	if len(undocumented) > 0 {
 		return fmt.Errorf("fields without a description: %v", undocumented)
 	}
-	example, err := readmeTenant()
+	examples, err := exampleTenants()
 	if err != nil {
 		return err
 	}
-	for name := range example {
-		if !fields[name] {
-			return fmt.Errorf("the README's Tenant sets spec.%s, which kubectl explain does not list", name)
+	for _, ex := range examples {
+		for name := range ex.spec {
+			if !fields[name] {
+				return fmt.Errorf("the Tenant of %s sets spec.%s, which kubectl explain does not list", ex.where, name)
+			}
 		}
 	}
 	return nil
 }
 
-// readmeTenant is the spec of the README's example Tenant (the yaml block of kind Tenant).
-func readmeTenant() (map[string]any, error) {
-	d, err := parseMarkdown("README.md", readme)
+// exampleTenant is the spec of a Tenant a document shows, and where.
+type exampleTenant struct {
+	where string
+	spec  map[string]any
+}
+
+// exampleTenants are the specs of the documents' example Tenants (the yaml blocks of kind Tenant: the README's A
+// Tenant, and any docs/ page shows), wherever they live; the documents must show one.
+func exampleTenants() ([]exampleTenant, error) {
+	docs, err := loadDocuments(repoRoot)
 	if err != nil {
 		return nil, err
 	}
-	for _, b := range d.blocks {
-		if b.info != "yaml" || !strings.Contains(b.body, "\nkind: Tenant") {
-			continue
+	var out []exampleTenant
+	for _, d := range docs {
+		for _, b := range d.blocks {
+			if b.info != "yaml" || !strings.Contains(b.body, "\nkind: Tenant") {
+				continue
+			}
+			var obj struct {
+				Spec map[string]any `json:"spec"`
+			}
+			if err := yaml.Unmarshal([]byte(b.body), &obj); err != nil {
+				return nil, fmt.Errorf("%s: %w", b.where(), err)
+			}
+			if len(obj.Spec) == 0 {
+				return nil, fmt.Errorf("%s: a Tenant without a spec", b.where())
+			}
+			out = append(out, exampleTenant{where: b.where(), spec: obj.Spec})
 		}
-		var obj struct {
-			Spec map[string]any `json:"spec"`
-		}
-		if err := yaml.Unmarshal([]byte(b.body), &obj); err != nil {
-			return nil, fmt.Errorf("%s: %w", b.where(), err)
-		}
-		if len(obj.Spec) == 0 {
-			return nil, fmt.Errorf("%s: a Tenant without a spec", b.where())
-		}
-		return obj.Spec, nil
 	}
-	return nil, fmt.Errorf("README.md shows no Tenant")
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no document (README.md, docs/) shows a Tenant")
+	}
+	return out, nil
 }
 
 // checkSecretsReplaced: every Secret was stored again, and the command did nothing else.
@@ -264,18 +282,22 @@ func checkImageSet(s *session, _ string) error {
 	return fmt.Errorf("config/manager/kustomization.yaml does not set image controller to %s:\n%s", want, data)
 }
 
-// checkPrometheusRule: the chart's rule holds every alert of the README's alerts table.
+// checkPrometheusRule: the chart's rule holds every alert of the documents' alerts table (docs/operations.md,
+// Observability; wherever a table headed | alert | lives).
 func checkPrometheusRule(_ *session, out string) error {
 	if !strings.Contains(out, "kind: PrometheusRule") {
 		return fmt.Errorf("no PrometheusRule rendered")
 	}
-	alerts := tableColumn(readme, "| alert |")
+	alerts, where, err := documentTable("| alert |")
+	if err != nil {
+		return err
+	}
 	if len(alerts) < 4 {
-		return fmt.Errorf("the README's alert table lists %v", alerts)
+		return fmt.Errorf("the documents' alert tables (%v) list %v", where, alerts)
 	}
 	for _, a := range alerts {
-		if !strings.Contains(out, "alert: "+a) {
-			return fmt.Errorf("the README's alert %s is not in the rule", a)
+		if !strings.Contains(out, "alert: "+a.text) {
+			return fmt.Errorf("the alert %s of %s is not in the rule", a.text, a.doc)
 		}
 	}
 	return nil
@@ -288,7 +310,8 @@ func makeEnv(s *session) []string {
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
-// makeHelp: make help lists every target the Makefile documents, and every target of the README's table.
+// makeHelp: make help lists every target the Makefile documents, and every target of the documents' table of
+// targets (docs/development.md; wherever a table headed | target | lives).
 func makeHelp(ctx context.Context, _ *testing.T, s *session, _ *step) (string, error) {
 	cmd := exec.CommandContext(ctx, "make", "help")
 	cmd.Dir, cmd.Env = repoRoot, makeEnv(s)
@@ -310,8 +333,15 @@ func makeHelp(ctx context.Context, _ *testing.T, s *session, _ *step) (string, e
 	for _, m := range regexp.MustCompile(`(?m)^([a-zA-Z_0-9-]+):.*?## `).FindAllStringSubmatch(string(makefile), -1) {
 		want = append(want, m[1])
 	}
-	for _, cell := range tableColumn(readme, "| target |") {
-		for _, sp := range codeSpans("README.md", 0, cell) {
+	cells, where, err := documentTable("| target |")
+	if err != nil {
+		return "", err
+	}
+	if len(where) == 0 {
+		return "", fmt.Errorf("no document (README.md, docs/) shows a table of make targets (| target |)")
+	}
+	for _, cell := range cells {
+		for _, sp := range codeSpans(cell.doc, 0, cell.text) {
 			want = append(want, strings.Fields(strings.TrimPrefix(sp.text, "make "))...)
 		}
 	}
@@ -320,7 +350,7 @@ func makeHelp(ctx context.Context, _ *testing.T, s *session, _ *step) (string, e
 			return "", fmt.Errorf("make help does not list %s:\n%s", target, out)
 		}
 	}
-	return fmt.Sprintf("lists all %d documented targets", len(want)), nil
+	return fmt.Sprintf("lists all %d documented targets (the Makefile's, and the table of %s)", len(want), strings.Join(where, ", ")), nil
 }
 
 // makeDockerBuild: without a Docker engine, the target is checked dry: make -n shows the docker build it would
@@ -342,26 +372,34 @@ func makeDockerBuild(ctx context.Context, _ *testing.T, s *session, st *step) (s
 	return "dry (no Docker engine): make -n shows `" + got + "`; test/dockerfile builds that context", nil
 }
 
-// managerHelp: bin/manager --help lists every flag of the README's table of manager flags.
+// managerHelp: bin/manager --help lists every flag of the documents' table of manager flags (docs/operations.md,
+// The manager; wherever a table headed | flag | lives).
 func managerHelp(ctx context.Context, t *testing.T, _ *session, _ *step) (string, error) {
 	out, err := exec.CommandContext(ctx, managerBinary(t), "--help").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("%v:\n%s", err, out)
 	}
+	cells, where, err := documentTable("| flag |")
+	if err != nil {
+		return "", err
+	}
 	var flags []string
-	for _, cell := range tableColumn(readme, "| flag |") {
-		flags = append(flags, regexp.MustCompile(`--[a-z0-9-]+`).FindAllString(cell, -1)...)
+	documented := map[string]string{}
+	for _, cell := range cells {
+		for _, f := range regexp.MustCompile(`--[a-z0-9-]+`).FindAllString(cell.text, -1) {
+			flags, documented[f] = append(flags, f), cell.doc
+		}
 	}
 	if len(flags) < 10 {
-		return "", fmt.Errorf("the README's table of flags names only %v", flags)
+		return "", fmt.Errorf("the documents' tables of flags (%v) name only %v", where, flags)
 	}
 	for _, f := range flags {
 		if !strings.Contains(string(out), "  -"+strings.TrimPrefix(f, "--")+" ") &&
 			!strings.Contains(string(out), "  -"+strings.TrimPrefix(f, "--")+"\n") {
-			return "", fmt.Errorf("bin/manager --help does not list %s, which the README documents", f)
+			return "", fmt.Errorf("bin/manager --help does not list %s, which %s documents", f, documented[f])
 		}
 	}
-	return fmt.Sprintf("lists all %d flags of the README's table", len(flags)), nil
+	return fmt.Sprintf("lists all %d flags of the table of %s", len(flags), strings.Join(where, ", ")), nil
 }
 
 // makeRun: make run against the main cluster's kubeconfig, in place of the Deployment's operator: it becomes ready

@@ -14,15 +14,17 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package docs runs the commands the README (and docs/, once it exists) shows users, on local control planes and
-// with the project's own binaries (kubectl, helm, kustomize, make, the manager). Every command of a fenced sh block
-// runs, in order, on the cluster its block's marker names (<!-- test: cluster=helm -->; the main cluster by
-// default), unless the marker says why not (<!-- test: skip: <reason> -->). Every command shown inline in the prose
-// is listed in this package's inline table, which says where it runs, what its output must show, or why it is not
-// run; a command the documents show that the table does not know fails, and so does an entry no document shows.
-// A command that exits non-zero fails; so does one whose output contradicts the text: the table printed after a
-// block, the columns and rows the text names. The test lists what it ran and what it skipped, with the reason, in
-// its output and in $DOCS_REPORT (make test prints it).
+// Package docs runs the commands the documents show users, README.md and every page of docs/, on local control
+// planes and with the project's own binaries (kubectl, helm, kustomize, make, the manager). Every command of a fenced
+// sh block runs, in order (README.md first, then docs/ by name), on the cluster its block's marker names
+// (<!-- test: cluster=helm -->; the main cluster by default), unless the marker says why not
+// (<!-- test: skip: <reason> -->). Every command shown inline in the prose is listed in this package's inline table,
+// which says where it runs, what its output must show, or why it is not run; a command the documents show that the
+// table does not know fails, and so does an entry no document shows. A command that exits non-zero fails; so does
+// one whose output contradicts the text: the table printed after a block, the columns and rows the text names, the
+// tables of manager flags, make targets and alerts, the example Tenant, wherever in the documents they live. The
+// relative links between the documents must lead somewhere. The test lists what it ran and what it skipped, with the
+// reason, in its output and in $DOCS_REPORT (make test prints it).
 //
 // There is no node: the test plays the kubelet. A tenant's back-end Deployment is reported available once the
 // operator created it; the operator's own Deployment runs as the manager binary, a local process with the
@@ -51,11 +53,8 @@ import (
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
-var (
-	repoRoot string
-	// readme is README.md, whose text the checks read (tables of flags, alerts and targets; the Tenant example).
-	readme string
-)
+// repoRoot is the repository's root: the documents are README.md and docs/ there.
+var repoRoot string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -64,12 +63,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	data, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	readme = string(data)
 	code := m.Run()
 	if toolsDir != "" {
 		_ = os.RemoveAll(toolsDir)
@@ -147,7 +140,7 @@ func plan(docs []*document) ([]*step, []error) {
 			}
 			h, ok := inline[key]
 			if !ok {
-				errs = append(errs, fmt.Errorf("%s: `%s` is a command the README shows; add it to the inline table of test/docs "+
+				errs = append(errs, fmt.Errorf("%s: `%s` is a command the documents show; add it to the inline table of test/docs "+
 					"(where it runs and what it must print, or why it cannot run here)", it.sp.where(), key))
 				continue
 			}
@@ -472,9 +465,9 @@ func (s *session) finish(t *testing.T) {
 	}
 	for name, image := range s.kubelet.operatorImages() {
 		if image != want {
-			t.Errorf("the operator's Deployment %s runs image %s, not %s as the README's commands set it", name, image, want)
+			t.Errorf("the operator's Deployment %s runs image %s, not %s as the documents' commands set it", name, image, want)
 		} else {
-			t.Logf("the operator's Deployment %s runs %s, as the README's commands set it", name, image)
+			t.Logf("the operator's Deployment %s runs %s, as the documents' commands set it", name, image)
 		}
 	}
 }

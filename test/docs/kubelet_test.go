@@ -30,7 +30,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -97,7 +97,7 @@ func (k *kubelet) sync(ctx context.Context) error {
 		if d.Spec.Replicas != nil {
 			n = *d.Spec.Replicas
 		}
-		if _, backend := d.Labels[controllers.LabelTenant]; !backend {
+		if _, backend := d.Labels[render.LabelTenant]; !backend {
 			if k.noOperators {
 				continue
 			}

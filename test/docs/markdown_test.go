@@ -30,6 +30,7 @@ import (
 // document is a Markdown file the project shows its users: README.md, and every .md under docs/.
 type document struct {
 	path   string // relative to the repository root
+	text   string
 	blocks []*block
 	spans  []span
 }
@@ -109,7 +110,7 @@ var (
 // parseMarkdown finds the fenced blocks, their markers and outputs, and the code spans of the prose. It knows the
 // Markdown the project writes (fences, paragraphs, tables, lists), not every corner of CommonMark.
 func parseMarkdown(name, text string) (*document, error) {
-	p := &mdParser{doc: &document{path: name}, lines: strings.Split(text, "\n")}
+	p := &mdParser{doc: &document{path: name, text: text}, lines: strings.Split(text, "\n")}
 	for i := 0; i < len(p.lines); i++ {
 		line := p.lines[i]
 		trimmed := strings.TrimSpace(line)
@@ -342,7 +343,7 @@ func substitute(cmd string) (string, error) {
 	return cmd, nil
 }
 
-// tableColumn returns the first cells of the Markdown table whose header row starts with header ("| flag |").
+// tableColumn returns the first cells of every Markdown table whose header row starts with header ("| flag |").
 func tableColumn(doc, header string) []string {
 	var out []string
 	in := false
@@ -354,11 +355,39 @@ func tableColumn(doc, header string) []string {
 		case in && strings.HasPrefix(t, "| ---"):
 		case in && strings.HasPrefix(t, "|"):
 			out = append(out, strings.TrimSpace(strings.Split(t, "|")[1]))
-		case in:
-			return out
+		default:
+			in = false
 		}
 	}
 	return out
+}
+
+// tableCell is a first cell of a table, and the document that shows it.
+type tableCell struct {
+	doc  string
+	text string
+}
+
+// documentTable returns the first cells of every table of the documents (README.md, docs/) whose header row starts
+// with header, wherever the table lives, and the documents that hold one.
+func documentTable(header string) ([]tableCell, []string, error) {
+	docs, err := loadDocuments(repoRoot)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cells []tableCell
+	var where []string
+	for _, d := range docs {
+		col := tableColumn(d.text, header)
+		if len(col) == 0 {
+			continue
+		}
+		where = append(where, d.path)
+		for _, c := range col {
+			cells = append(cells, tableCell{doc: d.path, text: c})
+		}
+	}
+	return cells, where, nil
 }
 
 const sampleMarkdown = "# Title\n\nRun `kubectl get\ntenants` and `make`.\n\n" +
@@ -406,5 +435,142 @@ func TestIsCommand(t *testing.T) {
 	}
 	if _, err := substitute("kubectl get events --field-selector involvedObject.name=<tenant> -o <format>"); err == nil {
 		t.Error("an unknown placeholder was not reported")
+	}
+}
+
+var (
+	linkRe     = regexp.MustCompile(`\[[^\]]*\]\(([^)\s]+)\)`)
+	headingRe  = regexp.MustCompile(`^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$`)
+	codeSpanRe = regexp.MustCompile("`+[^`]*`+")
+	schemeRe   = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:`)
+)
+
+// proseLine is a line outside fenced blocks.
+type proseLine struct {
+	n    int // from 1
+	text string
+}
+
+// prose is a document's lines outside fenced blocks, in order.
+func prose(text string) []proseLine {
+	var out []proseLine
+	fence := ""
+	for i, l := range strings.Split(text, "\n") {
+		if fence != "" {
+			if c := strings.TrimSpace(l); strings.HasPrefix(c, fence) && strings.Trim(c, fence[:1]) == "" {
+				fence = ""
+			}
+			continue
+		}
+		if m := fenceOpen.FindStringSubmatch(l); m != nil {
+			fence = m[1]
+			continue
+		}
+		out = append(out, proseLine{n: i + 1, text: l})
+	}
+	return out
+}
+
+// anchors are the ids GitHub gives a document's headings: lower case, punctuation dropped, spaces as hyphens, a
+// repeated one suffixed -1, -2, ...
+func anchors(text string) map[string]bool {
+	out := map[string]bool{}
+	seen := map[string]int{}
+	for _, l := range prose(text) {
+		m := headingRe.FindStringSubmatch(l.text)
+		if m == nil {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(m[2]) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+				b.WriteRune(r)
+			}
+		}
+		id := b.String()
+		if n := seen[id]; n > 0 {
+			out[fmt.Sprintf("%s-%d", id, n)] = true
+		} else {
+			out[id] = true
+		}
+		seen[id]++
+	}
+	return out
+}
+
+// TestDocumentLinks: every relative link of the documents leads to a file of the repository, and to a heading of
+// it when it names one; README.md links to every page of docs/, and every page links back to it.
+func TestDocumentLinks(t *testing.T) {
+	docs, err := loadDocuments(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]string{}
+	for _, d := range docs {
+		texts[d.path] = d.text
+	}
+	linked := map[string]map[string]bool{} // document -> the documents it links to
+	for _, d := range docs {
+		linked[d.path] = map[string]bool{}
+		for _, l := range prose(d.text) {
+			for _, m := range linkRe.FindAllStringSubmatch(codeSpanRe.ReplaceAllString(l.text, ""), -1) {
+				target := m[1]
+				if schemeRe.MatchString(target) {
+					continue
+				}
+				file, anchor, _ := strings.Cut(target, "#")
+				path := d.path
+				if file != "" {
+					path = filepath.ToSlash(filepath.Join(filepath.Dir(d.path), file))
+				}
+				where := fmt.Sprintf("%s:%d", d.path, l.n)
+				if strings.HasPrefix(path, "../") {
+					t.Errorf("%s: %s leads out of the repository", where, target)
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(repoRoot, filepath.FromSlash(path))); err != nil {
+					t.Errorf("%s: %s: %v", where, target, err)
+					continue
+				}
+				linked[d.path][path] = true
+				if anchor == "" {
+					continue
+				}
+				text, ok := texts[path]
+				if !ok {
+					t.Errorf("%s: %s names a heading of a file that is not a document", where, target)
+				} else if !anchors(text)[anchor] {
+					t.Errorf("%s: %s: %s has no heading #%s", where, target, path, anchor)
+				}
+			}
+		}
+	}
+	for _, d := range docs {
+		if d.path == "README.md" {
+			continue
+		}
+		if !linked["README.md"][d.path] {
+			t.Errorf("README.md does not link to %s", d.path)
+		}
+		if !linked[d.path]["README.md"] {
+			t.Errorf("%s does not link back to README.md", d.path)
+		}
+	}
+}
+
+func TestAnchors(t *testing.T) {
+	got := anchors("# tenant-operator\n\n## Guardrails, without webhooks\n\n```\n## not a heading\n```\n\n" +
+		"### Encryption at rest on a real cluster\n\n## `make` targets\n\n## CI\n\n## CI\n")
+	for _, want := range []string{"tenant-operator", "guardrails-without-webhooks", "encryption-at-rest-on-a-real-cluster",
+		"make-targets", "ci", "ci-1"} {
+		if !got[want] {
+			t.Errorf("no anchor %s in %v", want, got)
+		}
+	}
+	if got["not-a-heading"] {
+		t.Errorf("a heading inside a fence: %v", got)
 	}
 }

@@ -47,6 +47,7 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -179,7 +180,7 @@ func TestSamplesAreProvisioned(t *testing.T) {
 		if tenant.Status.Namespace != w.namespace {
 			t.Errorf("%s: status.namespace = %q, want %q", name, tenant.Status.Namespace, w.namespace)
 		}
-		labels := client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue, controllers.LabelTenant: name}
+		labels := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: name}
 		var nps networkingv1.NetworkPolicyList
 		if err := k8s.List(ctx, &nps, client.InNamespace(w.namespace), labels); err != nil || len(nps.Items) != w.policies {
 			t.Errorf("%s: %d NetworkPolicies (%v), want %d", name, len(nps.Items), err, w.policies)
@@ -295,7 +296,7 @@ func TestLifecycleUnderTheOperatorsOwnIdentity(t *testing.T) {
 
 	t.Run("drift by edit", func(t *testing.T) {
 		np := &networkingv1.NetworkPolicy{}
-		key := client.ObjectKey{Namespace: "lifecycle", Name: controllers.PolicyDefaultDeny}
+		key := client.ObjectKey{Namespace: "lifecycle", Name: render.PolicyDefaultDeny}
 		if err := k8s.Get(ctx, key, np); err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +311,7 @@ func TestLifecycleUnderTheOperatorsOwnIdentity(t *testing.T) {
 	})
 	t.Run("drift by a rule someone else adds", func(t *testing.T) { ruleSomeoneElseAddsIsRemoved(ctx, t, "lifecycle") })
 	t.Run("drift by deletion keeps the key ring", func(t *testing.T) {
-		key := client.ObjectKey{Namespace: "lifecycle", Name: controllers.EncryptionKeyName}
+		key := client.ObjectKey{Namespace: "lifecycle", Name: render.EncryptionKeyName}
 		ring := &corev1.Secret{}
 		if err := k8s.Get(ctx, key, ring); err != nil {
 			t.Fatal(err)
@@ -362,7 +363,7 @@ func TestLifecycleUnderTheOperatorsOwnIdentity(t *testing.T) {
 		owner := impersonating(t, "lena@lifecycle.example")
 		colleague := &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "lifecycle", Name: "colleague"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantDeveloperRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantDeveloperRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "carl@lifecycle.example"}},
 		}
 		if err := owner.Create(ctx, colleague); err != nil {
@@ -379,7 +380,7 @@ func TestLifecycleUnderTheOperatorsOwnIdentity(t *testing.T) {
 			}
 		}
 		ns := &corev1.Namespace{}
-		if err := k8s.Get(ctx, client.ObjectKey{Name: "lifecycle"}, ns); err != nil || ns.Annotations[controllers.AnnotationRetained] != "true" {
+		if err := k8s.Get(ctx, client.ObjectKey{Name: "lifecycle"}, ns); err != nil || ns.Annotations[render.AnnotationRetained] != "true" {
 			t.Errorf("namespace not retained: %v (%v)", ns.Annotations, err)
 		}
 	})
@@ -427,7 +428,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 // ruleSomeoneElseAddsIsRemoved: an allow-all ingress rule added to default-deny by another field manager goes.
 func ruleSomeoneElseAddsIsRemoved(ctx context.Context, t *testing.T, ns string) {
-	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.PolicyDefaultDeny}}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: render.PolicyDefaultDeny}}
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"ingress":[{}]}}`))
 	if err := k8s.Patch(ctx, np, patch, client.FieldOwner("intruder")); err != nil {
 		t.Fatal(err)

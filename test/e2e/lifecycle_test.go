@@ -33,6 +33,7 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 func ptrTo[T any](v T) *T { return &v }
@@ -146,7 +147,7 @@ type generatedValues struct{ values [][]byte }
 func (g *generatedValues) collect(ctx context.Context, t *testing.T, namespace string) {
 	t.Helper()
 	var secrets corev1.SecretList
-	if err := k8s.List(ctx, &secrets, client.InNamespace(namespace), client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue}); err != nil {
+	if err := k8s.List(ctx, &secrets, client.InNamespace(namespace), client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range secrets.Items {

@@ -37,7 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
-	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 	"github.com/tenant-operator/tenant-operator/test/argocd"
 )
@@ -168,7 +168,7 @@ func testGitOps(ctx context.Context, t *testing.T, inst *installation) {
 	unchanged("after the operator restarted")
 
 	// Drift is repaired and reported, and the Tenant still does not change.
-	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "gitops", Name: controllers.PolicyDefaultDeny}}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "gitops", Name: render.PolicyDefaultDeny}}
 	if err := inst.k8s.Delete(ctx, np); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func checkNoGitOpsMarks(t *testing.T, objs []client.Object) {
 // managedObjects lists everything the operator created for a tenant.
 func managedObjects(ctx context.Context, t *testing.T, inst *installation, tenant string) []client.Object {
 	t.Helper()
-	labels := client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue, controllers.LabelTenant: tenant}
+	labels := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: tenant}
 	var objs []client.Object
 	for _, list := range []client.ObjectList{
 		&corev1.NamespaceList{}, &networkingv1.NetworkPolicyList{}, &rbacv1.RoleBindingList{}, &rbacv1.ClusterRoleList{},

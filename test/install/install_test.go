@@ -48,6 +48,7 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -350,7 +351,7 @@ func (i *installation) simulateBackend(ctx context.Context, tenant *tenancyv1alp
 		return nil
 	}
 	d := &appsv1.Deployment{}
-	err := i.k8s.Get(ctx, client.ObjectKey{Namespace: tenant.Status.Namespace, Name: controllers.BackendName}, d)
+	err := i.k8s.Get(ctx, client.ObjectKey{Namespace: tenant.Status.Namespace, Name: render.BackendName}, d)
 	if apierrors.IsNotFound(err) || (err == nil && d.Status.ObservedGeneration == d.Generation) {
 		return nil
 	}

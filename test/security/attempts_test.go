@@ -36,7 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
-	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -97,14 +97,14 @@ func TestPL1(t *testing.T) {
 		{"CC-CPI-1 list CRDs", byRBAC, list(owner, &apiextensionsv1.CustomResourceDefinitionList{})},
 		{"CC-CPI-1 list clusterroles", byRBAC, list(owner, &rbacv1.ClusterRoleList{})},
 		{"CC-CPI-1 list tenants", byRBAC, list(owner, &tenancyv1alpha1.TenantList{})},
-		{"BC-CPI-2 delete the operator's RoleBinding", byPolicy("protect-managed-objects"), deleteObj(owner, inAlpha(controllers.BindingOwners, &rbacv1.RoleBinding{}))},
-		{"BC-CPI-2 edit the operator's RoleBinding", byPolicy("protect-managed-objects"), mergePatch(owner, inAlpha(controllers.BindingOwners, &rbacv1.RoleBinding{}),
+		{"BC-CPI-2 delete the operator's RoleBinding", byPolicy("protect-managed-objects"), deleteObj(owner, inAlpha(render.BindingOwners, &rbacv1.RoleBinding{}))},
+		{"BC-CPI-2 edit the operator's RoleBinding", byPolicy("protect-managed-objects"), mergePatch(owner, inAlpha(render.BindingOwners, &rbacv1.RoleBinding{}),
 			`{"subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"mallory"}]}`)},
-		{"BC-CPI-2 delete the default-deny NetworkPolicy", byPolicy("protect-managed-objects"), deleteObj(owner, inAlpha(controllers.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}))},
-		{"BC-CPI-2 edit the default-deny NetworkPolicy", byPolicy("protect-managed-objects"), mergePatch(owner, inAlpha(controllers.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}),
+		{"BC-CPI-2 delete the default-deny NetworkPolicy", byPolicy("protect-managed-objects"), deleteObj(owner, inAlpha(render.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}))},
+		{"BC-CPI-2 edit the default-deny NetworkPolicy", byPolicy("protect-managed-objects"), mergePatch(owner, inAlpha(render.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}),
 			`{"spec":{"policyTypes":["Ingress"]}}`)},
 		// allow-dns reaches the DNS namespace: a tenant's update of it meets networkpolicy-scope too.
-		{"BC-CPI-2 remove the managed-by label of a NetworkPolicy", either(byPolicy("protect-managed-objects"), byPolicy("networkpolicy-scope")), mergePatch(owner, inAlpha(controllers.PolicyDNS, &networkingv1.NetworkPolicy{}),
+		{"BC-CPI-2 remove the managed-by label of a NetworkPolicy", either(byPolicy("protect-managed-objects"), byPolicy("networkpolicy-scope")), mergePatch(owner, inAlpha(render.PolicyDNS, &networkingv1.NetworkPolicy{}),
 			`{"metadata":{"labels":{"app.kubernetes.io/managed-by":null}}}`)},
 		{"BC-CPI-2 overwrite a generated Secret", byPolicy("protect-managed-objects"), mergePatch(owner, inAlpha("db", &corev1.Secret{}), `{"stringData":{"password":"guessable"}}`)},
 		{"BC-CPI-3 add capabilities", byPodSecurity, create(owner, restrictedPod(alphaNS, "caps", func(p *corev1.Pod) {
@@ -121,9 +121,9 @@ func TestPL1(t *testing.T) {
 		{"BC-CPI-6 privilege escalation", byPodSecurity, create(owner, restrictedPod(alphaNS, "escalate", func(p *corev1.Pod) {
 			container(p).SecurityContext.AllowPrivilegeEscalation = ptrTo(true)
 		}))},
-		{"CC-TI-1 modify the ResourceQuota", byRBAC, mergePatch(owner, inAlpha(controllers.QuotaName, &corev1.ResourceQuota{}),
+		{"CC-TI-1 modify the ResourceQuota", byRBAC, mergePatch(owner, inAlpha(render.QuotaName, &corev1.ResourceQuota{}),
 			`{"spec":{"hard":{"pods":"1000"}}}`)},
-		{"CC-TI-1 delete the LimitRange", byRBAC, deleteObj(owner, inAlpha(controllers.LimitRangeName, &corev1.LimitRange{}))},
+		{"CC-TI-1 delete the LimitRange", byRBAC, deleteObj(owner, inAlpha(render.LimitRangeName, &corev1.LimitRange{}))},
 		{"CC-TI-2 list the other tenant's Secrets", byRBAC, list(owner, &corev1.SecretList{}, client.InNamespace(betaNS))},
 		{"CC-TI-2 read the other tenant's generated Secret", byRBAC, get(owner, betaNS, "api-key", &corev1.Secret{})},
 		{"CC-TI-2 list the other tenant's pods", byRBAC, list(owner, &corev1.PodList{}, client.InNamespace(betaNS))},
@@ -207,7 +207,7 @@ func TestPL2(t *testing.T) {
 			APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list"}})))
 	})
 	t.Run("BC-OPS-3 owner binds tenant-developer to a colleague", func(t *testing.T) {
-		b := binding("carol-dev", "ClusterRole", controllers.TenantDeveloperRole)
+		b := binding("carol-dev", "ClusterRole", render.TenantDeveloperRole)
 		b.Subjects[0].Name = "carol@alpha.example"
 		mustAllow(t, create(owner, b))
 	})
@@ -267,13 +267,13 @@ func TestExtras(t *testing.T) {
 		}},
 		{"pod without the tenant's runtimeClass", byPolicy("runtime-class"), create(owner, restrictedPod(alphaNS, "no-sandbox", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil }))},
 		{"read the operator's CA Secret", byRBAC, get(owner, localcluster.OperatorNamespace, "tenant-operator-ca", &corev1.Secret{})},
-		{"create a token for the back-end's ServiceAccount", byRBAC, tokenFor(alphaNS, controllers.BackendName)},
+		{"create a token for the back-end's ServiceAccount", byRBAC, tokenFor(alphaNS, render.BackendName)},
 		{"create a token for another tenant's ServiceAccount", byRBAC, tokenFor(betaNS, "default")},
 		{"delete a Tenant protected by preventDeletion (even as cluster admin)", byPolicy("prevent-deletion"), deleteObj(admin, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: betaNS}})},
 		{"owner edits its own Tenant", byRBAC, mergePatch(owner, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: alphaNS}}, `{"spec":{"quota":null}}`)},
 		{"member creates a RoleBinding", byRBAC, create(as(t, alphaMember), &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "member-binding"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantViewerRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantViewerRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "eve"}},
 		})},
 		{"viewer reads a Secret", byRBAC, get(as(t, alphaViewer), alphaNS, "db", &corev1.Secret{})},
@@ -297,7 +297,7 @@ func TestLegitimate(t *testing.T) {
 		{"owner creates a Secret", create(owner, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "own-secret"}})},
 		{"owner reads the generated Secret", get(owner, alphaNS, "db", &corev1.Secret{})},
 		{"owner lists events", list(owner, &corev1.EventList{}, client.InNamespace(alphaNS))},
-		{"owner reads the quota", get(owner, alphaNS, controllers.QuotaName, &corev1.ResourceQuota{})},
+		{"owner reads the quota", get(owner, alphaNS, render.QuotaName, &corev1.ResourceQuota{})},
 		{"owner reads its own Tenant", get(owner, "", alphaNS, &tenancyv1alpha1.Tenant{})},
 		{"owner creates a ClusterIP Service", create(owner, alphaService("internal"))},
 		{"owner installs a third-party workload that says IfNotPresent", create(owner, func() *appsv1.Deployment {

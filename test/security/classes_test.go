@@ -40,7 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
-	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -129,7 +129,7 @@ func TestNetworkPoliciesThatLookLocal(t *testing.T) {
 
 // managedLabels are the labels of the operator's objects of tenant.
 func managedLabels(tenant string) map[string]string {
-	return map[string]string{controllers.LabelManagedBy: controllers.ManagedByValue, controllers.LabelTenant: tenant}
+	return map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: tenant}
 }
 
 // Class 2: objects posing as the operator's.
@@ -152,7 +152,7 @@ func TestObjectsPosingAsTheOperators(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "posing-cron"},
 		Spec: batchv1.CronJobSpec{Schedule: "@daily", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{controllers.LabelTenant: betaNS}},
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{render.LabelTenant: betaNS}},
 				Spec:       withRestartPolicy(restrictedPod(alphaNS, "").Spec, corev1.RestartPolicyNever),
 			},
 		}}},
@@ -176,9 +176,9 @@ func TestObjectsPosingAsTheOperators(t *testing.T) {
 		{"owner pre-seeds a generated Secret's value", reserved, create(owner, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "db-next", Labels: managedLabels(alphaNS)},
 			StringData: map[string]string{"password": "known-to-the-attacker"}})},
-		{"owner claims another tenant's label", reserved, create(owner, &corev1.ConfigMap{ObjectMeta: labelled(map[string]string{controllers.LabelTenant: betaNS})})},
+		{"owner claims another tenant's label", reserved, create(owner, &corev1.ConfigMap{ObjectMeta: labelled(map[string]string{render.LabelTenant: betaNS})})},
 		{"owner creates a ConfigMap with a finalizer nobody may remove", reserved, create(owner, &corev1.ConfigMap{ObjectMeta: func() metav1.ObjectMeta {
-			m := labelled(map[string]string{controllers.LabelManagedBy: controllers.ManagedByValue})
+			m := labelled(map[string]string{render.LabelManagedBy: render.ManagedByValue})
 			m.Finalizers = []string{"example.com/forever"}
 			return m
 		}()})},
@@ -195,11 +195,11 @@ func TestObjectsPosingAsTheOperators(t *testing.T) {
 				}}}}
 			}))},
 		{"beta's owner pre-creates the back-end Deployment", reserved, func(ctx context.Context) error {
-			d := restrictedDeployment(betaNS, controllers.BackendName)
+			d := restrictedDeployment(betaNS, render.BackendName)
 			d.Labels = managedLabels(betaNS)
 			return create(as(t, betaOwner), d)(ctx)
 		}},
-		{"owner creates pods carrying the operator's label through a Deployment", reserved, create(owner, templated(map[string]string{controllers.LabelManagedBy: controllers.ManagedByValue}))},
+		{"owner creates pods carrying the operator's label through a Deployment", reserved, create(owner, templated(map[string]string{render.LabelManagedBy: render.ManagedByValue}))},
 		{"owner creates pods carrying a tenant label through a CronJob", reserved, create(owner, cronJob)},
 		{"owner creates volume claims carrying the operator's labels through a StatefulSet", reserved, create(owner, statefulSet)},
 		{"owner adds the operator's label to its own ConfigMap", either(reserved, byPolicy("protect-managed-objects")), func(ctx context.Context) error {
@@ -219,7 +219,7 @@ func TestObjectsPosingAsTheOperators(t *testing.T) {
 		{"member creates a Secret posing as the operator's", reserved, create(member, &corev1.Secret{ObjectMeta: labelled(managedLabels(alphaNS))})},
 	})
 	runLegitimate(t, []action{
-		{"owner installs a Helm-labelled ConfigMap", create(owner, &corev1.ConfigMap{ObjectMeta: labelled(map[string]string{controllers.LabelManagedBy: "Helm"})})},
+		{"owner installs a Helm-labelled ConfigMap", create(owner, &corev1.ConfigMap{ObjectMeta: labelled(map[string]string{render.LabelManagedBy: "Helm"})})},
 		{"owner labels its own ConfigMap", func(ctx context.Context) error {
 			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "labelled-by-owner"}}
 			if err := create(owner, cm)(ctx); err != nil {
@@ -262,7 +262,7 @@ func TestIndirectionThroughSharedComponents(t *testing.T) {
 	}
 	runAttempts(t, []attempt{
 		{"owner points a Service at another tenant's back-end by name", exposure, create(owner, alphaService("beta-alias", func(s *corev1.Service) {
-			s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: controllers.BackendName + "." + betaNS + ".svc.cluster.local"}
+			s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: render.BackendName + "." + betaNS + ".svc.cluster.local"}
 		}))},
 		{"owner points a Service at the apiserver by name", exposure, create(owner, alphaService("apiserver-alias", func(s *corev1.Service) {
 			s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "kubernetes.default.svc.cluster.local"}
@@ -304,7 +304,7 @@ func TestAccessThatOutlivesItsGrant(t *testing.T) {
 	bindViewerTo := func(name string, subject rbacv1.Subject) *rbacv1.RoleBinding {
 		return &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: name},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantViewerRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantViewerRole},
 			Subjects:   []rbacv1.Subject{subject},
 		}
 	}
@@ -364,7 +364,7 @@ func TestGrantsEndWithTheTenant(t *testing.T) {
 		t.Helper()
 		err := as(t, by).Create(ctx, &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "gamma", Name: name},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantDeveloperRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantDeveloperRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: to.name}},
 		})
 		if err != nil {
@@ -511,9 +511,9 @@ func TestSubresources(t *testing.T) {
 		}
 	}
 	runAttempts(t, []attempt{
-		{"owner scales the back-end through its scale subresource", scale, scaleBy(alphaOwner, controllers.BackendName, 5)},
-		{"member scales the back-end through its scale subresource", scale, scaleBy(alphaMember, controllers.BackendName, 5)},
-		{"owner aims an autoscaler at the back-end", scale, create(owner, hpa("backend", controllers.BackendName))},
+		{"owner scales the back-end through its scale subresource", scale, scaleBy(alphaOwner, render.BackendName, 5)},
+		{"member scales the back-end through its scale subresource", scale, scaleBy(alphaMember, render.BackendName, 5)},
+		{"owner aims an autoscaler at the back-end", scale, create(owner, hpa("backend", render.BackendName))},
 	})
 	backendPod, backendReplicaSet := backendObjects(t)
 	runAttempts(t, []attempt{
@@ -545,7 +545,7 @@ func TestSubresources(t *testing.T) {
 func backendObjects(t *testing.T) (*corev1.Pod, *appsv1.ReplicaSet) {
 	t.Helper()
 	ctx := context.Background()
-	selector := client.MatchingLabels{"app.kubernetes.io/name": controllers.BackendName, controllers.LabelTenant: alphaNS}
+	selector := client.MatchingLabels{"app.kubernetes.io/name": render.BackendName, render.LabelTenant: alphaNS}
 	var pods corev1.PodList
 	var sets appsv1.ReplicaSetList
 	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
@@ -584,12 +584,12 @@ func TestOperatorReach(t *testing.T) {
 			`{"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get","list"]}]}`)},
 		{"the operator binds a tenant role cluster-wide", scope, create(operator, &rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "stolen-token-binding"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantAdminRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantAdminRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory"}},
 		})},
 		{"the operator points an owner-access binding at another role", scope, create(operator, &rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "tenant-operator:owner:mallory"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantAdminRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantAdminRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory"}},
 		})},
 		// A dry run is admitted or refused as the real request would be, and deletes nothing if it escapes.
@@ -599,7 +599,7 @@ func TestOperatorReach(t *testing.T) {
 		{"the operator creates a namespace that is not a tenant's", scope, create(operator, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "not-a-tenant"}})},
 		{"the operator binds a tenant role in kube-system", scope, create(operator, &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "stolen-token-binding"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: controllers.TenantAdminRole},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantAdminRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory"}},
 		})},
 		{"the operator writes a Secret in a namespace that is not a tenant's", scope, create(operator, &corev1.Secret{

@@ -54,6 +54,7 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -252,14 +253,14 @@ func waitForGuardrails(ctx context.Context) error {
 		"service-exposure": dryCreate(owner, alphaService("probe", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })),
 		"runtime-class":    dryCreate(owner, restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil })),
 		"protect-managed-objects": func(ctx context.Context) error {
-			return owner.Delete(ctx, inAlpha(controllers.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}), client.DryRunAll)
+			return owner.Delete(ctx, inAlpha(render.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}), client.DryRunAll)
 		},
 		"reserved-labels": dryCreate(owner, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe",
-			Labels: map[string]string{controllers.LabelTenant: betaNS}}}),
+			Labels: map[string]string{render.LabelTenant: betaNS}}}),
 		"protect-managed-scale": dryCreate(owner, &autoscalingv2.HorizontalPodAutoscaler{
 			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
 			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 2, ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{
-				APIVersion: "apps/v1", Kind: "Deployment", Name: controllers.BackendName}},
+				APIVersion: "apps/v1", Kind: "Deployment", Name: render.BackendName}},
 		}),
 		"networkpolicy-scope": dryCreate(owner, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "probe"},
 			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}}}),
@@ -278,7 +279,7 @@ func waitForGuardrails(ctx context.Context) error {
 		"operator-scope": dryCreate(operator, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "probe"}}),
 		"protect-backend-pods": func(ctx context.Context) error {
 			pods := &corev1.PodList{}
-			if err := admin.List(ctx, pods, client.InNamespace(alphaNS), client.MatchingLabels{controllers.LabelTenant: alphaNS}); err != nil || len(pods.Items) == 0 {
+			if err := admin.List(ctx, pods, client.InNamespace(alphaNS), client.MatchingLabels{render.LabelTenant: alphaNS}); err != nil || len(pods.Items) == 0 {
 				return fmt.Errorf("no back-end pod yet: %v", err)
 			}
 			return owner.Patch(ctx, &pods.Items[0], client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"probe":"x"}}}`)), client.DryRunAll)
@@ -388,7 +389,7 @@ var (
 		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), `violates PodSecurity "restricted`)
 	}}
 	byQuota = layer{"ResourceQuota", func(err error) bool {
-		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), "exceeded quota: "+controllers.QuotaName)
+		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), "exceeded quota: "+render.QuotaName)
 	}}
 )
 

@@ -27,7 +27,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // The multi-tenancy benchmark's checks as its own tool runs them: it acts as the tenant, reads what comes back and
@@ -106,7 +106,7 @@ func TestMTBDeleteCollectionSparesManagedObjects(t *testing.T) {
 	mustBlock(t, byPolicy("protect-managed-objects"), func(ctx context.Context) error {
 		return owner.DeleteAllOf(ctx, &networkingv1.NetworkPolicy{}, client.InNamespace(alphaNS))
 	})
-	for _, name := range []string{controllers.PolicyDefaultDeny, controllers.PolicySameNamespace, controllers.PolicyDNS} {
+	for _, name := range []string{render.PolicyDefaultDeny, render.PolicySameNamespace, render.PolicyDNS} {
 		if err := admin.Get(ctx, client.ObjectKey{Namespace: alphaNS, Name: name}, &networkingv1.NetworkPolicy{}); err != nil {
 			t.Errorf("managed NetworkPolicy %s after the owner's deletecollection: %v", name, err)
 		}

@@ -27,6 +27,7 @@ import (
 	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -34,11 +35,8 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -48,6 +46,8 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/pki"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -229,7 +229,7 @@ func watchGeneratedValues(ctx context.Context, t *testing.T) *generatedValues {
 		defer close(v.done)
 		_ = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			var secrets corev1.SecretList
-			if err := k8s.List(ctx, &secrets, client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue}); err != nil {
+			if err := k8s.List(ctx, &secrets, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
 				return false, nil //nolint:nilerr // the apiserver is busy: look again
 			}
 			v.observe(secrets.Items)
@@ -313,7 +313,7 @@ func waitAllProvisioned(ctx context.Context, t *testing.T, all []*tenancyv1alpha
 func waitForWrites(ctx context.Context, t *testing.T, before int) int {
 	t.Helper()
 	now := before
-	labels := client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue}
+	labels := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}
 	err := wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		var nps networkingv1.NetworkPolicyList
 		var secrets corev1.SecretList
@@ -362,11 +362,11 @@ func provisioned(tenant *tenancyv1alpha1.Tenant) bool {
 // object missing, none twice, none left over.
 func checkExactlyDesired(ctx context.Context, t *testing.T, tenant *tenancyv1alpha1.Tenant) {
 	t.Helper()
-	ca, err := controllers.NewCA("cluster.local", time.Now(), rand.Reader)
+	ca, err := pki.NewCA("cluster.local", time.Now(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rendered, err := controllers.RenderNewTenant(tenant, nil, controllers.DefaultConfig(), ca, time.Now(), rand.Reader)
+	rendered, err := controllers.RenderNewTenant(tenant, nil, render.DefaultConfig(), ca, time.Now(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,20 +384,15 @@ func checkExactlyDesired(ctx context.Context, t *testing.T, tenant *tenancyv1alp
 // labelledObjects lists every object of the kinds the operator manages that carries tenant's labels.
 func labelledObjects(ctx context.Context, t *testing.T, tenant string) []string {
 	t.Helper()
-	labels := client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue, controllers.LabelTenant: tenant}
+	labels := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: tenant}
 	var out []string
-	for _, kind := range []string{"Namespace", "NetworkPolicy", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "ResourceQuota",
-		"LimitRange", "ServiceAccount", "Secret", "Deployment", "Service", "PodDisruptionBudget"} {
-		list, err := listOf(kind)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, list := range controllers.ManagedKindLists() {
 		if err := k8s.List(ctx, list, labels); err != nil {
 			t.Fatal(err)
 		}
 		if err := meta.EachListItem(list, func(obj runtimeObject) error {
 			o := obj.(client.Object)
-			out = append(out, kind+" "+o.GetNamespace()+"/"+o.GetName())
+			out = append(out, reflect.TypeOf(o).Elem().Name()+" "+o.GetNamespace()+"/"+o.GetName())
 			return nil
 		}); err != nil {
 			t.Fatal(err)
@@ -421,7 +416,7 @@ func (f *foreignObjects) writeInAClaimedNamespace(ctx context.Context, t *testin
 		f.version = map[string]string{}
 	}
 	var claimed corev1.NamespaceList
-	if err := k8s.List(ctx, &claimed, client.MatchingLabels{controllers.LabelManagedBy: controllers.ManagedByValue}); err != nil {
+	if err := k8s.List(ctx, &claimed, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
 		t.Fatal(err)
 	}
 	ns := ""
@@ -468,33 +463,3 @@ func tail(b []byte, lines int) string {
 }
 
 type runtimeObject = runtime.Object
-
-func listOf(kind string) (client.ObjectList, error) {
-	switch kind {
-	case "Namespace":
-		return &corev1.NamespaceList{}, nil
-	case "NetworkPolicy":
-		return &networkingv1.NetworkPolicyList{}, nil
-	case "RoleBinding":
-		return &rbacv1.RoleBindingList{}, nil
-	case "ClusterRole":
-		return &rbacv1.ClusterRoleList{}, nil
-	case "ClusterRoleBinding":
-		return &rbacv1.ClusterRoleBindingList{}, nil
-	case "ResourceQuota":
-		return &corev1.ResourceQuotaList{}, nil
-	case "LimitRange":
-		return &corev1.LimitRangeList{}, nil
-	case "ServiceAccount":
-		return &corev1.ServiceAccountList{}, nil
-	case "Secret":
-		return &corev1.SecretList{}, nil
-	case "Deployment":
-		return &appsv1.DeploymentList{}, nil
-	case "Service":
-		return &corev1.ServiceList{}, nil
-	case "PodDisruptionBudget":
-		return &policyv1.PodDisruptionBudgetList{}, nil
-	}
-	return nil, fmt.Errorf("no list for %s", kind)
-}

@@ -1,0 +1,101 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package controllers
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
+)
+
+// deleteNamespace deletes the tenant's namespace (only if it is the tenant's) and reports whether it is gone.
+func (r *TenantReconciler) deleteNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant) (bool, error) {
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, client.ObjectKey{Name: render.TenantNamespace(t)}, ns)
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !isManagedBy(ns, t.Name) {
+		return true, nil // never ours: nothing to delete
+	}
+	if ns.DeletionTimestamp.IsZero() {
+		if err := r.Delete(ctx, ns); client.IgnoreNotFound(err) != nil {
+			return false, err
+		}
+		r.event(t, corev1.EventTypeNormal, "NamespaceDeleted", "Delete", "Deleting namespace "+ns.Name+" (deletionPolicy Delete)")
+	}
+	return false, nil
+}
+
+// retainNamespace keeps the namespace and its data but revokes all access, scales the back-end to zero and marks the
+// namespace retained (the forms are render's, see retained.go). A new Tenant of the same name takes it back.
+func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant) (bool, error) {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: render.TenantNamespace(t)}, ns); err != nil || !isManagedBy(ns, t.Name) {
+		return true, client.IgnoreNotFound(err)
+	}
+	// The quota first: once it allows no pods, the workloads' controllers cannot start again what is stopped next.
+	// Then default-deny, which a tenant deleted while it was provisioning may not have had yet.
+	if err := fieldManager.ApplyObject(ctx, r.Client, render.RetainedQuota(t)); err != nil {
+		return false, err
+	}
+	if err := fieldManager.ApplyObject(ctx, r.Client, render.DefaultDeny(t)); err != nil {
+		return false, err
+	}
+	if err := r.revokeEverything(ctx, ns.Name); err != nil {
+		return false, err
+	}
+	if t.Spec.Backend != nil {
+		d := &appsv1.Deployment{}
+		err := r.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: render.BackendName}, d)
+		if err == nil && isManagedBy(d, t.Name) {
+			if err := fieldManager.ApplyObject(ctx, r.Client, render.ScaledDownBackend(t, d.Spec.Template.Annotations)); err != nil {
+				return false, err
+			}
+		} else if client.IgnoreNotFound(err) != nil {
+			return false, err
+		}
+	}
+	if err := fieldManager.ApplyObject(ctx, r.Client, render.RetainedNamespace(t)); err != nil {
+		return false, err
+	}
+	r.event(t, corev1.EventTypeNormal, "NamespaceRetained", "Delete",
+		"Retained namespace "+ns.Name+": every binding, ServiceAccount and pod removed, no pods allowed, back-end scaled to zero (deletionPolicy Retain)")
+	return true, nil
+}
+
+// deleteOwnerAccess deletes the cluster-scoped role and binding that let the tenant's owners read their Tenant.
+func (r *TenantReconciler) deleteOwnerAccess(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
+	for _, obj := range []client.Object{
+		&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRole{},
+	} {
+		obj.SetName(render.OwnerAccessName(t))
+		if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	return nil
+}

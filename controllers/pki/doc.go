@@ -1,0 +1,22 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package pki is the operator's certificate authority: creating it (with name constraints that limit it to the
+// cluster's Service names), loading it from its Secret, and issuing and reading back-end serving certificates.
+//
+// It imports the standard library's crypto, the core API types and a controller-runtime client (for the CA's
+// Secret); nothing of the operator's domain or reconciler.
+package pki

@@ -1,0 +1,96 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package render
+
+import (
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+)
+
+// Names of the RoleBindings that give the tenant's people access.
+const (
+	BindingOwners  = "tenant-owners"
+	BindingMembers = "tenant-members"
+	BindingViewers = "tenant-viewers"
+)
+
+// desiredRoleBindings binds owners, members and viewers to the three tenant ClusterRoles inside the namespace.
+// A role with nobody in it gets no binding.
+func desiredRoleBindings(t *tenancyv1alpha1.Tenant) []*rbacv1.RoleBinding {
+	var out []*rbacv1.RoleBinding
+	for _, b := range []struct {
+		name, role string
+		subjects   []tenancyv1alpha1.Subject
+	}{
+		{BindingOwners, TenantAdminRole, t.Spec.Owners},
+		{BindingMembers, TenantDeveloperRole, t.Spec.Members},
+		{BindingViewers, TenantViewerRole, t.Spec.Viewers},
+	} {
+		if len(b.subjects) == 0 {
+			continue
+		}
+		out = append(out, &rbacv1.RoleBinding{
+			ObjectMeta: objectMeta(t, b.name),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: b.role},
+			Subjects:   rbacSubjects(b.subjects),
+		})
+	}
+	return out
+}
+
+// ownerAccessName names the cluster-scoped role and binding that let a tenant's owners read their own Tenant.
+func OwnerAccessName(t *tenancyv1alpha1.Tenant) string {
+	return shortName("tenant-operator:owner:", t.Name, 253)
+}
+
+// desiredOwnerAccess lets the owners get their own Tenant (a cluster-scoped object) to read its status: a ClusterRole
+// limited to that one name, and its binding. Nil without owners.
+func desiredOwnerAccess(t *tenancyv1alpha1.Tenant) (*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding) {
+	if len(t.Spec.Owners) == 0 {
+		return nil, nil
+	}
+	meta := metav1.ObjectMeta{Name: OwnerAccessName(t), Labels: ManagedLabels(t)}
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: meta,
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{tenancyv1alpha1.GroupVersion.Group}, Resources: []string{"tenants"},
+			ResourceNames: []string{t.Name}, Verbs: []string{"get", "watch"},
+		}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: *meta.DeepCopy(),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: role.Name},
+		Subjects:   rbacSubjects(t.Spec.Owners),
+	}
+	return role, binding
+}
+
+func rbacSubjects(in []tenancyv1alpha1.Subject) []rbacv1.Subject {
+	out := make([]rbacv1.Subject, 0, len(in))
+	for _, s := range in {
+		sub := rbacv1.Subject{Kind: string(s.Kind), Name: s.Name}
+		if s.Kind == tenancyv1alpha1.SubjectServiceAccount {
+			sub.Namespace = s.Namespace
+		} else {
+			sub.APIGroup = rbacv1.GroupName
+		}
+		out = append(out, sub)
+	}
+	return out
+}

@@ -1,0 +1,215 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package status
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
+)
+
+// Backend is the back-end's Deployment as found (nil: not created yet), and why it cannot start, if something says
+// it cannot (BackendFailure).
+type Backend struct {
+	Deployment *appsv1.Deployment
+	Failure    string
+}
+
+// Inputs is everything Compute needs, gathered by the reconciler.
+type Inputs struct {
+	// Failures are, per area, the first problem met rendering or applying its objects.
+	Failures      map[render.Area]render.Problem
+	Backend       *Backend
+	QuotaEnforced bool
+	Secrets       []tenancyv1alpha1.SecretStatus
+}
+
+// Compute derives the tenant's status from what the reconcile pass found. It is pure: same inputs, same
+// status, with condition times kept from the current status whenever a condition did not change.
+func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus {
+	s := tenancyv1alpha1.TenantStatus{
+		ObservedGeneration: t.Generation,
+		Namespace:          render.TenantNamespace(t),
+		Conditions:         append([]metav1.Condition(nil), t.Status.Conditions...),
+		Secrets:            in.Secrets,
+	}
+	set := func(a render.Area, ok bool, reason, message string) {
+		status := metav1.ConditionFalse
+		if ok {
+			status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{
+			Type: string(a), Status: status, Reason: reason, Message: message, ObservedGeneration: t.Generation,
+		})
+	}
+	var notReady, failures []string
+	for _, a := range render.Areas {
+		ok, reason, message := areaCondition(t, a, in)
+		if p, bad := in.Failures[a]; bad {
+			ok, reason, message = false, p.Reason, p.Message
+		}
+		set(a, ok, reason, message)
+		if !ok {
+			notReady = append(notReady, string(a))
+		}
+		if failureReasons[reason] {
+			failures = append(failures, string(a)+": "+message)
+		}
+	}
+	if b := in.Backend; b != nil && b.Deployment != nil {
+		s.Backend = &tenancyv1alpha1.BackendStatus{
+			Ready:         fmt.Sprintf("%d/%d", b.Deployment.Status.ReadyReplicas, ptr.Deref(b.Deployment.Spec.Replicas, 1)),
+			Replicas:      ptr.Deref(b.Deployment.Spec.Replicas, 1),
+			ReadyReplicas: b.Deployment.Status.ReadyReplicas,
+			Image:         t.Spec.Backend.Image,
+		}
+	}
+	switch {
+	case len(notReady) == 0:
+		set(tenancyv1alpha1.ConditionReady, true, tenancyv1alpha1.ReasonReady, "The tenant is provisioned")
+		s.Phase = tenancyv1alpha1.TenantPhaseReady
+	case len(failures) > 0:
+		// What failed, in its own words: the admin (and Argo CD's health message) reads it on the Tenant.
+		set(tenancyv1alpha1.ConditionReady, false, tenancyv1alpha1.ReasonNotReady,
+			"Not ready: "+strings.Join(notReady, ", ")+". "+strings.Join(failures, "; "))
+		s.Phase = tenancyv1alpha1.TenantPhaseFailed
+	default:
+		set(tenancyv1alpha1.ConditionReady, false, tenancyv1alpha1.ReasonNotReady, "Not ready: "+strings.Join(notReady, ", "))
+		s.Phase = tenancyv1alpha1.TenantPhaseProvisioning
+	}
+	sortConditions(s.Conditions)
+	return s
+}
+
+// failureReasons are the reasons that fail a tenant: the operator will not get past them alone.
+var failureReasons = map[string]bool{
+	tenancyv1alpha1.ReasonObjectConflict: true, tenancyv1alpha1.ReasonApplyFailed: true,
+	tenancyv1alpha1.ReasonForbiddenCIDR: true, tenancyv1alpha1.ReasonBackendFailed: true,
+}
+
+// areaCondition is an area's condition when every object of it applied.
+func areaCondition(t *tenancyv1alpha1.Tenant, a render.Area, in Inputs) (bool, string, string) {
+	switch a {
+	case render.AreaNamespace:
+		return true, tenancyv1alpha1.ReasonReady, fmt.Sprintf("Namespace %s exists with Pod Security restricted enforced", render.TenantNamespace(t))
+	case render.AreaNetwork:
+		return true, tenancyv1alpha1.ReasonReady, "Default-deny NetworkPolicies and the allowed exceptions are in place"
+	case render.AreaAccess:
+		return true, tenancyv1alpha1.ReasonReady, fmt.Sprintf("%d owner(s), %d member(s), %d viewer(s) bound",
+			len(t.Spec.Owners), len(t.Spec.Members), len(t.Spec.Viewers))
+	case render.AreaQuota:
+		if !in.QuotaEnforced {
+			return false, tenancyv1alpha1.ReasonQuotaPending, "ResourceQuota applied; waiting for the quota controller to enforce it"
+		}
+		return true, tenancyv1alpha1.ReasonReady, "ResourceQuota and LimitRange are enforced"
+	case render.AreaSecrets:
+		msg := fmt.Sprintf("%d generated secret(s) and the encryption key ring are current", len(t.Spec.Secrets))
+		if t.Spec.Backend != nil {
+			msg = fmt.Sprintf("%d generated secret(s), the encryption key ring and the back-end certificate are current", len(t.Spec.Secrets))
+		}
+		return true, tenancyv1alpha1.ReasonReady, msg
+	case render.AreaBackend:
+		if t.Spec.Backend == nil {
+			return true, tenancyv1alpha1.ReasonNoBackend, "The tenant has no back-end"
+		}
+		d := in.Backend.Deployment
+		if d == nil {
+			return false, tenancyv1alpha1.ReasonProgressing, "The back-end Deployment is being created"
+		}
+		want := ptr.Deref(d.Spec.Replicas, 1)
+		if in.Backend.Failure != "" {
+			return false, tenancyv1alpha1.ReasonBackendFailed, "The back-end cannot start: " + in.Backend.Failure
+		}
+		if d.Status.ObservedGeneration < d.Generation || d.Status.UpdatedReplicas < want || d.Status.ReadyReplicas < want {
+			return false, tenancyv1alpha1.ReasonBackendUnavailable, fmt.Sprintf("%d of %d back-end replica(s) ready", d.Status.ReadyReplicas, want)
+		}
+		return true, tenancyv1alpha1.ReasonReady, fmt.Sprintf("%d of %d back-end replica(s) ready", d.Status.ReadyReplicas, want)
+	}
+	return false, tenancyv1alpha1.ReasonProgressing, ""
+}
+
+// Failed is the status of a tenant that cannot have its namespace: Ready and NamespaceReady false with the
+// reason, Failed. Other conditions are left as they were.
+func Failed(t *tenancyv1alpha1.Tenant, p render.Problem) tenancyv1alpha1.TenantStatus {
+	s := *t.Status.DeepCopy()
+	s.ObservedGeneration = t.Generation
+	s.Namespace = render.TenantNamespace(t)
+	s.Phase = tenancyv1alpha1.TenantPhaseFailed
+	for _, typ := range []string{tenancyv1alpha1.ConditionReady, tenancyv1alpha1.ConditionNamespaceReady} {
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: typ, Status: metav1.ConditionFalse,
+			Reason: p.Reason, Message: p.Message, ObservedGeneration: t.Generation})
+	}
+	sortConditions(s.Conditions)
+	return s
+}
+
+// Terminating marks a tenant whose deletion is in progress.
+func Terminating(t *tenancyv1alpha1.Tenant) tenancyv1alpha1.TenantStatus {
+	s := *t.Status.DeepCopy()
+	s.Phase = tenancyv1alpha1.TenantPhaseTerminating
+	policy := t.Spec.DeletionPolicy
+	if policy == "" {
+		policy = tenancyv1alpha1.DeletionPolicyRetain
+	}
+	meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: tenancyv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: tenancyv1alpha1.ReasonTerminating, Message: "Deleting the tenant (deletionPolicy " + string(policy) + ")",
+		ObservedGeneration: t.Generation})
+	sortConditions(s.Conditions)
+	return s
+}
+
+// sortConditions orders conditions by type, so that the stored list never churns.
+func sortConditions(c []metav1.Condition) {
+	sort.SliceStable(c, func(i, j int) bool { return c[i].Type < c[j].Type })
+}
+
+// Equal reports whether writing desired would change anything, so that unchanged status is never rewritten.
+func Equal(current, desired tenancyv1alpha1.TenantStatus) bool {
+	return equality.Semantic.DeepEqual(current, desired)
+}
+
+// Digest identifies a status but for its conditions' transition times, which a pass computing from a stale status
+// sets anew.
+func Digest(s tenancyv1alpha1.TenantStatus) string {
+	s.Conditions = slices.Clone(s.Conditions)
+	for i := range s.Conditions {
+		s.Conditions[i].LastTransitionTime = metav1.Time{}
+	}
+	b, _ := json.Marshal(s)
+	sum := sha256.Sum256(b)
+	return string(sum[:16])
+}
+
+// AlreadyReported: the tenant's condition already states p, so its Warning was sent when it first did. Passes that
+// find the same problem again (a recheck of a conflict) add no Event.
+func AlreadyReported(t *tenancyv1alpha1.Tenant, conditionType string, p render.Problem) bool {
+	c := meta.FindStatusCondition(t.Status.Conditions, conditionType)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == p.Reason && strings.Contains(c.Message, p.Message)
+}
