@@ -14,6 +14,8 @@ IMG ?= ghcr.io/tenant-operator/tenant-operator:$(VERSION)
 # The race detector needs cgo and a C compiler; without one, the tests run without it. -count=1: the integration
 # tiers drive processes and binaries outside the test cache's view, so a cached pass would prove nothing.
 GO_TEST_FLAGS ?= $(if $(shell command -v gcc 2>/dev/null),-race) -count=1 -timeout 30m
+# TEST_NODE=skip skips the node tier (containerd, kubelet, real pods; needs root and Debian's packages), saying so.
+export TEST_NODE ?=
 
 # modver reads the version a tool module pins: $(call modver,<dir under hack/tools>,<module path>).
 modver = $(shell awk '{for (i = 1; i < NF; i++) if ($$i == "$(2)") { print $$(i+1); exit }}' hack/tools/$(1)/go.mod)
@@ -107,7 +109,7 @@ vulncheck: ## Check the code and its dependencies for known vulnerabilities (dat
 ##@ Test
 
 .PHONY: test
-test: vet $(MANAGER) control-plane $(HELM) $(KUSTOMIZE) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD) and security.
+test: vet $(MANAGER) control-plane node $(HELM) $(KUSTOMIZE) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD) and security.
 	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) SECURITY_REPORT=$(BIN)/escape-report.md DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./...
 	@cat $(BIN)/escape-report.md
 	@cat $(BIN)/docs-report.md
@@ -117,7 +119,7 @@ test-unit: ## Run the unit tests only (no control plane).
 	$(GO) test -short $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-integration
-test-integration: control-plane ## Run the envtest suites (controllers, local control plane).
+test-integration: control-plane node ## Run the envtest suites (controllers, local control plane and its node).
 	$(GO) test $(GO_TEST_FLAGS) ./controllers/... ./hack/localcluster/...
 
 .PHONY: test-security
@@ -171,6 +173,11 @@ tools: $(CONTROLLER_GEN) control-plane $(HELM) $(KUSTOMIZE) $(GOLANGCI_LINT) $(G
 .PHONY: control-plane
 control-plane: $(KUBE_APISERVER) $(ETCD) ## Build etcd, kube-apiserver, kube-controller-manager and kubectl.
 	@hack/build-tools.sh k8s etcd
+
+.PHONY: node
+node: control-plane ## Build the node's kubelet, kube-scheduler and kube-proxy, and install its Debian packages (root; TEST_NODE=skip skips the node tier).
+	@if [ "$(TEST_NODE)" != skip ]; then hack/build-tools.sh node; fi
+	@hack/node-packages.sh
 
 $(CONTROLLER_GEN):
 	hack/build-tools.sh controller-gen

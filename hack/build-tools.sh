@@ -3,7 +3,7 @@
 # whose binary already exists at that version. Every tool has its own module under hack/tools/ (pinned by go.mod and
 # go.sum), kept apart from the project's go.mod so the operator's dependency versions stay its own.
 #
-# Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s etcd helm golangci-lint vuln (default: all)
+# Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s node etcd helm golangci-lint vuln (default: all but node)
 # Versions come from the environment (the Makefile passes them) so there is one place to bump them.
 set -euo pipefail
 
@@ -43,17 +43,30 @@ build_controller_gen() {
   link "controller-gen-$v/controller-gen" controller-gen
 }
 
-build_k8s() {
-  local v=$KUBERNETES_VERSION out="$bin/k8s-$KUBERNETES_VERSION"
-  local minor=${v#v1.}; minor=${minor%%.*}
-  # Without these the binaries report v0.0.0-master, and kubectl warns about version skew.
+# Without these the binaries report v0.0.0-master, and kubectl warns about version skew.
+k8s_ldflags() {
+  local v=$KUBERNETES_VERSION minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
   local ldflags="-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1"
   ldflags+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
   ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$v -X k8s.io/client-go/pkg/version.gitMajor=1"
   ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor"
-  build_into "$out" "$tools/k8s" "$ldflags" \
+  echo "$ldflags"
+}
+
+build_k8s() {
+  local v=$KUBERNETES_VERSION out="$bin/k8s-$KUBERNETES_VERSION"
+  build_into "$out" "$tools/k8s" "$(k8s_ldflags)" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
   local b; for b in kube-apiserver kube-controller-manager kubectl; do link "k8s-$v/$b" "$b"; done
+}
+
+# The node's Kubernetes commands, from the same module and version as the control plane's: kubelet, kube-scheduler,
+# kube-proxy. The node's Debian packages (containerd, runc, the CNI plugins, iptables) come from hack/node-packages.sh.
+build_node() {
+  local v=$KUBERNETES_VERSION out="$bin/k8s-$KUBERNETES_VERSION"
+  build_into "$out" "$tools/k8s" "$(k8s_ldflags)" \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy
+  local b; for b in kubelet kube-scheduler kube-proxy; do link "k8s-$v/$b" "$b"; done
 }
 
 build_etcd() {
@@ -105,8 +118,8 @@ build_vuln() {
 link_envtest_assets() {
   mkdir -p "$bin/envtest"
   ln -sfn "../etcd-$ETCD_VERSION/etcd" "$bin/envtest/etcd"
-  local b; for b in kube-apiserver kube-controller-manager kubectl; do
-    ln -sfn "../k8s-$KUBERNETES_VERSION/$b" "$bin/envtest/$b"
+  local b; for b in kube-apiserver kube-controller-manager kubectl kubelet kube-scheduler kube-proxy; do
+    if [ -x "$bin/k8s-$KUBERNETES_VERSION/$b" ]; then ln -sfn "../k8s-$KUBERNETES_VERSION/$b" "$bin/envtest/$b"; fi
   done
 }
 
@@ -116,6 +129,7 @@ for tool in "$@"; do
   case "$tool" in
     controller-gen) build_controller_gen ;;
     k8s) build_k8s ;;
+    node) build_node ;;
     etcd) build_etcd ;;
     helm) build_helm ;;
     golangci-lint) build_golangci_lint ;;

@@ -93,6 +93,8 @@ type Options struct {
 	// Controllers overrides DefaultControllers. WithoutControllerManager runs etcd and kube-apiserver alone.
 	Controllers              []string
 	WithoutControllerManager bool
+	// Node starts a node after the control plane (see Node): real pods, from images in the node's registry.
+	Node bool
 }
 
 // Cluster is a running local control plane.
@@ -106,6 +108,8 @@ type Cluster struct {
 	AuditLogPath string
 	// EtcdURL is etcd's client URL, for tests that read raw keys.
 	EtcdURL *url.URL
+	// Node is the cluster's node, when Options.Node asked for one.
+	Node *Node
 
 	opts       Options
 	assets     string
@@ -160,10 +164,18 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 		if len(controllers) == 0 {
 			controllers = DefaultControllers
 		}
+		if opts.Node {
+			// Takes the not-ready taint off the node once it reports Ready, and watches its heartbeats.
+			controllers = append(slices.Clone(controllers), "nodelifecycle")
+		}
 		c.components = append(c.components, &controllerManager{
 			path:        filepath.Join(assets, "kube-controller-manager"),
 			controllers: controllers,
 		})
+	}
+	if opts.Node {
+		c.Node = &Node{assets: assets}
+		c.components = append(c.components, c.Node)
 	}
 	for _, comp := range c.components {
 		if err := comp.start(ctx, c); err != nil {

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -278,10 +279,19 @@ const helperEnv = "LOCALCLUSTER_TEST_HELPER"
 // runHelper starts a cluster, prints the pids of its processes and waits to be killed: the stand-in for a test
 // binary that dies by Ctrl-C or by its timeout without stopping its cluster.
 func runHelper() {
-	c, err := Start(context.Background(), Options{})
+	ctx := context.Background()
+	c, err := Start(ctx, Options{Node: os.Getenv(helperEnv) == "node"})
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
+	}
+	if c.Node != nil {
+		// A pod, so that there are containers (and their shims, mounts and network namespace) to leave behind.
+		if err := runPause(ctx, c); err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Println("containers:", strings.Join(containerPIDs(), " "))
 	}
 	pids := make([]string, 0, len(c.PIDs()))
 	for _, pid := range c.PIDs() {
@@ -294,8 +304,32 @@ func runHelper() {
 
 func TestProcessesDieWithTheirCaller(t *testing.T) {
 	needCluster(t)
+	checkDiesWithCaller(t, "1")
+}
+
+// TestNodeDiesWithItsCaller: a node whose caller dies leaves nothing either: its containers are killed, its mounts,
+// network namespaces, bridge and iptables rules removed (the reaper runs the node's cleanup).
+func TestNodeDiesWithItsCaller(t *testing.T) {
+	needNode(t)
+	workDir, containers := checkDiesWithCaller(t, "node")
+	if len(containers) == 0 {
+		t.Fatal("the helper ran no container")
+	}
+	for _, pid := range containers {
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			t.Errorf("container process %s outlived the caller", pid)
+		}
+	}
+	checkNothingLeft(t, filepath.Join(workDir, "node"))
+}
+
+// checkDiesWithCaller runs a helper process that starts a cluster (with a node and a pod when mode is "node") and
+// is killed without stopping it, and waits for everything it started to go. It returns the helper's work directory
+// and its container processes.
+func checkDiesWithCaller(t *testing.T, mode string) (string, []string) {
+	t.Helper()
 	helper := exec.Command(os.Args[0], "-test.run=^$")
-	helper.Env = append(os.Environ(), helperEnv+"=1")
+	helper.Env = append(os.Environ(), helperEnv+"="+mode)
 	stderr, err := os.Create(t.TempDir() + "/helper.stderr")
 	if err != nil {
 		t.Fatal(err)
@@ -314,6 +348,7 @@ func TestProcessesDieWithTheirCaller(t *testing.T) {
 	defer stuck.Stop()
 	var pids []int
 	var workDir string
+	var containers []string
 	scanner := bufio.NewScanner(stdout)
 	for workDir == "" && scanner.Scan() {
 		line := scanner.Text()
@@ -323,6 +358,8 @@ func TestProcessesDieWithTheirCaller(t *testing.T) {
 				pid, _ := strconv.Atoi(f)
 				pids = append(pids, pid)
 			}
+		case strings.HasPrefix(line, "containers: "):
+			containers = strings.Fields(strings.TrimPrefix(line, "containers: "))
 		case strings.HasPrefix(line, "workdir: "):
 			workDir = strings.TrimPrefix(line, "workdir: ")
 		case strings.HasPrefix(line, "error: "):
@@ -357,6 +394,7 @@ func TestProcessesDieWithTheirCaller(t *testing.T) {
 		_, err := os.Stat(workDir)
 		return os.IsNotExist(err), nil
 	})
+	return workDir, containers
 }
 
 func TestStopLeavesNoProcess(t *testing.T) {

@@ -31,18 +31,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
-// reaperScript reads "watch PID" and "remove DIR" lines on stdin. When stdin closes without a final "disarm" line (the
-// caller died or its cleanup failed), it kills the process group of every PID it was given (SIGTERM, then SIGKILL)
-// and removes the directory. It ignores
+// reaperScript reads "watch PID", "cleanup SCRIPT" and "remove DIR" lines on stdin. When stdin closes without a final
+// "disarm" line (the caller died or its cleanup failed), it kills the process group of every PID it was given
+// (SIGTERM, then SIGKILL), runs the cleanup scripts (a node's: its containers, mounts, bridge, iptables rules) and
+// removes the directory. It ignores
 // the terminal's signals so that a Ctrl-C which kills the caller cannot kill the reaper too.
 const reaperScript = `trap '' INT TERM HUP QUIT
 pids=""
 dir=""
+cleanups=""
 armed=1
 while read -r cmd arg; do
   case "$cmd" in
     watch) pids="$pids $arg" ;;
     remove) dir="$arg" ;;
+    cleanup) cleanups="$cleanups $arg" ;;
     disarm) armed=0 ;;
   esac
 done
@@ -50,6 +53,7 @@ done
 for p in $pids; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
 sleep 5
 for p in $pids; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; done
+for s in $cleanups; do /bin/sh "$s" >/dev/null 2>&1; done
 [ -z "$dir" ] || rm -rf -- "$dir"
 exit 0
 `
@@ -110,6 +114,14 @@ func (r *reaper) removeOnDeath(dir string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	_, err := fmt.Fprintf(r.stdin, "remove %s\n", dir)
+	return err
+}
+
+// cleanupOnDeath has the reaper run script (with /bin/sh) after killing the processes, before removing the directory.
+func (r *reaper) cleanupOnDeath(script string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err := fmt.Fprintf(r.stdin, "cleanup %s\n", script)
 	return err
 }
 

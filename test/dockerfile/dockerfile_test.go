@@ -29,13 +29,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
+// repoRoot is the repository's root: this package's directory is test/dockerfile.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := localcluster.RepoRoot()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates go.mod for building kube-apiserver, kube-controller-manager and kubectl from k8s.io/kubernetes.
+# Regenerates go.mod for building the control plane and node commands (tools.go) from k8s.io/kubernetes.
 # k8s.io/kubernetes points every staging module at ./staging/..., which the module zip does not contain, so each one
 # is replaced by its published v0.Y.Z. The list is read from k8s.io/kubernetes' own go.mod, never typed by hand.
 # Usage: hack/tools/k8s/gen-go-mod.sh v1.37.2   (then commit go.mod and go.sum)

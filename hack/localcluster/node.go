@@ -1,0 +1,274 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package localcluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tenant-operator/tenant-operator/hack/images"
+)
+
+// NodeName is the name of the local cluster's node.
+const NodeName = "local-node"
+
+// The node's network: a CNI bridge, its pod range, and the name CNI tags its iptables rules with.
+const (
+	nodeBridge  = "tnop0"
+	nodeNetwork = "tenant-operator-node"
+	podCIDR     = "10.244.0.0/24"
+)
+
+// Node is the local cluster's node: containerd and runc (Debian's), the CNI bridge plugins, kubelet and
+// kube-scheduler, and a registry on loopback that containerd pulls from over plain HTTP, so that pods with
+// imagePullPolicy Always run images built in Go (package images). It needs root.
+type Node struct {
+	// Registry serves the node's images; push a pod's image there and name it Registry.Host+"/repository:tag".
+	Registry *images.Registry
+
+	assets, dir, cleanupScript string
+	procs                      []*Process
+}
+
+// NodeRequirements says what the node needs that this machine lacks, "" when it has everything.
+func NodeRequirements() string {
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root")
+	}
+	for _, p := range []string{"/usr/bin/containerd", "/usr/sbin/runc", "/usr/lib/cni/bridge", "/usr/sbin/iptables", "/usr/sbin/ip"} {
+		if _, err := os.Stat(p); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "the node needs " + strings.Join(missing, ", ") + " (make node installs the packages as root)"
+}
+
+func (n *Node) name() string { return "node" }
+
+func (n *Node) start(ctx context.Context, c *Cluster) error {
+	if missing := NodeRequirements(); missing != "" {
+		return fmt.Errorf("%s", missing)
+	}
+	for _, b := range []string{"kubelet", "kube-scheduler"} {
+		if _, err := os.Stat(filepath.Join(n.assets, b)); err != nil {
+			return fmt.Errorf("%s not in %s: make node builds it", b, n.assets)
+		}
+	}
+	n.dir = filepath.Join(c.WorkDir, "node")
+	for _, d := range []string{"containerd", "cni", "kubelet", "certs.d"} {
+		if err := os.MkdirAll(filepath.Join(n.dir, d), 0o700); err != nil {
+			return err
+		}
+	}
+	// The cleanup runs whatever happens to the caller: written first, and handed to the reaper.
+	if err := n.writeCleanup(); err != nil {
+		return err
+	}
+	if err := c.reaper.cleanupOnDeath(n.cleanupScript); err != nil {
+		return err
+	}
+	var err error
+	if n.Registry, err = images.ServeRegistry("127.0.0.1:0"); err != nil {
+		return err
+	}
+	pause, err := n.pauseImage(ctx)
+	if err != nil {
+		return err
+	}
+	if err := n.writeConfig(pause); err != nil {
+		return err
+	}
+	socket := filepath.Join(n.dir, "containerd.sock")
+	if err := n.run(c, "containerd", "/usr/bin/containerd", "--config", filepath.Join(n.dir, "containerd.toml")); err != nil {
+		return err
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		_, err := os.Stat(socket)
+		return err == nil, nil
+	}); err != nil {
+		return fmt.Errorf("containerd did not start (see node/containerd.log in %s): %w", c.WorkDir, err)
+	}
+	if err := n.run(c, "kubelet", filepath.Join(n.assets, "kubelet"),
+		"--config", filepath.Join(n.dir, "kubelet.yaml"), "--kubeconfig", c.KubeconfigPath,
+		"--hostname-override", NodeName, "--root-dir", filepath.Join(n.dir, "kubelet"),
+		"--cert-dir", filepath.Join(n.dir, "kubelet", "pki")); err != nil {
+		return err
+	}
+	if err := n.run(c, "kube-scheduler", filepath.Join(n.assets, "kube-scheduler"),
+		"--kubeconfig", c.KubeconfigPath, "--authentication-kubeconfig", c.KubeconfigPath,
+		"--authorization-kubeconfig", c.KubeconfigPath, "--secure-port=0", "--leader-elect=false"); err != nil {
+		return err
+	}
+	return n.waitReady(ctx, c)
+}
+
+// run starts one of the node's processes, logging into the node's directory.
+func (n *Node) run(c *Cluster, name, path string, args ...string) error {
+	p, err := c.StartProcess(name, path, filepath.Join(n.dir, name+".log"), nil, args...)
+	if err != nil {
+		return err
+	}
+	// The cluster stops processes it started for the caller first; the node stops its own, in reverse.
+	c.processes = c.processes[:len(c.processes)-1]
+	n.procs = append(n.procs, p)
+	return nil
+}
+
+// pauseImage builds the sandbox image from test/fixtures/pause and pushes it to the node's registry.
+func (n *Node) pauseImage(ctx context.Context) (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	binary := filepath.Join(n.dir, "pause")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", binary, "./test/fixtures/pause")
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the pause image: %w\n%s", err, out)
+	}
+	file, err := images.Binary(binary, "/pause")
+	if err != nil {
+		return "", err
+	}
+	img, err := images.Image([]images.File{file}, images.Config{User: images.NonRoot, Entrypoint: []string{"/pause"}}, runtime.GOARCH)
+	if err != nil {
+		return "", err
+	}
+	if _, err := n.Registry.Push(ctx, img, "pause", "dev"); err != nil {
+		return "", err
+	}
+	return n.Registry.Host + "/pause:dev", nil
+}
+
+// writeConfig writes containerd's, CNI's and the kubelet's configuration.
+func (n *Node) writeConfig(pause string) error {
+	files := map[string]string{
+		// containerd 1.6 (Debian's). Without CAP_SYS_RESOURCE runc cannot raise oom_score_adj: restrict it. The
+		// registry on loopback is plain HTTP.
+		"containerd.toml": fmt.Sprintf(`version = 2
+root = %[1]q
+state = %[2]q
+[grpc]
+  address = %[3]q
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = %[4]q
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = %[5]q
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = %[6]q
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+`, filepath.Join(n.dir, "containerd", "root"), filepath.Join(n.dir, "containerd", "state"), filepath.Join(n.dir, "containerd.sock"),
+			pause, filepath.Join(n.dir, "cni"), filepath.Join(n.dir, "certs.d")),
+		filepath.Join("certs.d", n.Registry.Host, "hosts.toml"): fmt.Sprintf("server = %q\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n",
+			"http://"+n.Registry.Host, "http://"+n.Registry.Host),
+		filepath.Join("cni", "10-bridge.conflist"): fmt.Sprintf(`{"cniVersion": "0.4.0", "name": %q, "plugins": [
+  {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": true, "hairpinMode": true,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+`, nodeNetwork, nodeBridge, podCIDR),
+		// cgroup v1 hosts are deprecated, not refused; no QoS cgroups or eviction on a test machine.
+		"kubelet.yaml": fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+authentication: {anonymous: {enabled: false}, webhook: {enabled: false}}
+authorization: {mode: AlwaysAllow}
+containerRuntimeEndpoint: unix://%s
+podCIDR: %s
+clusterDomain: cluster.local
+failSwapOn: false
+readOnlyPort: 0
+healthzPort: 0
+serializeImagePulls: false
+evictionHard: {}
+`, filepath.Join(n.dir, "containerd.sock"), podCIDR),
+	}
+	for name, content := range files {
+		path := filepath.Join(n.dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitReady waits for the node to register and report Ready.
+func (n *Node) waitReady(ctx context.Context, c *Cluster) error {
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	var last string
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+		node, err := cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+		if err != nil {
+			last = err.Error()
+			return false, nil
+		}
+		for _, cond := range node.Status.Conditions {
+			if cond.Type == corev1.NodeReady {
+				last = cond.Reason + ": " + cond.Message
+				return cond.Status == corev1.ConditionTrue, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("node %s not Ready (%s; see node/kubelet.log in %s): %w", NodeName, last, c.WorkDir, err)
+	}
+	return nil
+}
+
+func (n *Node) stop() error {
+	for i := len(n.procs) - 1; i >= 0; i-- {
+		_ = n.procs[i].Stop()
+	}
+	n.procs = nil
+	var err error
+	if n.cleanupScript != "" {
+		if out, cerr := exec.Command("/bin/sh", n.cleanupScript).CombinedOutput(); cerr != nil {
+			err = fmt.Errorf("cleaning up the node: %w\n%s", cerr, out)
+		}
+	}
+	if n.Registry != nil {
+		_ = n.Registry.Close()
+	}
+	return err
+}
