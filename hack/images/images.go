@@ -26,9 +26,11 @@ package images
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path"
 	"slices"
 	"strings"
@@ -135,6 +137,17 @@ func Image(files []File, cfg Config, architecture string) (v1.Image, error) {
 	file.Config.Labels = cfg.Labels
 	file.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	return mutate.ConfigFile(img, file)
+}
+
+// GoBuild builds pkg (a package path like ./test/fixtures/backend) of the module at root into out, as a static
+// binary for an image.
+func GoBuild(ctx context.Context, root, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
 }
 
 // Binary is a file holding the executable at binaryPath, at path in the image.

@@ -51,11 +51,8 @@ import (
 func goBuild(t *testing.T, pkg, dir string) string {
 	t.Helper()
 	out := filepath.Join(dir, strings.TrimPrefix(filepath.Base(pkg), ".")+"binary")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	if err := GoBuild(context.Background(), filepath.Join("..", ".."), pkg, out); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -150,10 +150,8 @@ func (n *Node) pauseImage(ctx context.Context) (string, error) {
 		return "", err
 	}
 	binary := filepath.Join(n.dir, "pause")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", binary, "./test/fixtures/pause")
-	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the pause image: %w\n%s", err, out)
+	if err := images.GoBuild(ctx, root, "./test/fixtures/pause", binary); err != nil {
+		return "", err
 	}
 	file, err := images.Binary(binary, "/pause")
 	if err != nil {

@@ -131,10 +131,8 @@ func pushBackendImage(ctx context.Context, t *testing.T, reg *images.Registry) s
 		t.Fatal(err)
 	}
 	binary := filepath.Join(t.TempDir(), "backend")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", binary, "./test/fixtures/backend")
-	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	if err := images.GoBuild(ctx, root, "./test/fixtures/backend", binary); err != nil {
+		t.Fatal(err)
 	}
 	img, err := images.Backend(binary, runtime.GOARCH)
 	if err != nil {
