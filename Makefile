@@ -27,6 +27,7 @@ export GOLANGCI_LINT_VERSION := $(call modver,golangci-lint,github.com/golangci/
 export VULN_VERSION := $(call modver,vuln,golang.org/x/vuln)
 export VULNDB_VERSION := $(call modver,vuln,golang.org/x/vulndb)
 export KUSTOMIZE_VERSION := $(call modver,kustomize,sigs.k8s.io/kustomize/kustomize/v5)
+export KUBE_ROUTER_VERSION := $(call modver,kube-router,github.com/cloudnativelabs/kube-router/v2)
 
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)/controller-gen
 KUBE_APISERVER := $(BIN)/k8s-$(KUBERNETES_VERSION)/kube-apiserver
@@ -175,7 +176,7 @@ control-plane: $(KUBE_APISERVER) $(ETCD) ## Build etcd, kube-apiserver, kube-con
 	@hack/build-tools.sh k8s etcd
 
 .PHONY: node
-node: control-plane ## Build the node's kubelet, kube-scheduler and kube-proxy, and install its Debian packages (root; TEST_NODE=skip skips the node tier).
+node: control-plane ## Build the node's kubelet, kube-scheduler, kube-proxy and kube-router, and install its Debian packages (root; TEST_NODE=skip skips the node tier).
 	@if [ "$(TEST_NODE)" != skip ]; then hack/build-tools.sh node; fi
 	@hack/node-packages.sh
 

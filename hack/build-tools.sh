@@ -3,7 +3,8 @@
 # whose binary already exists at that version. Every tool has its own module under hack/tools/ (pinned by go.mod and
 # go.sum), kept apart from the project's go.mod so the operator's dependency versions stay its own.
 #
-# Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s node etcd helm golangci-lint vuln (default: all but node)
+# Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s node (kubelet, kube-scheduler, kube-proxy,
+# kube-router) etcd helm golangci-lint vuln (default: all but node)
 # Versions come from the environment (the Makefile passes them) so there is one place to bump them.
 set -euo pipefail
 
@@ -12,7 +13,7 @@ bin="${BIN_DIR:-$root/bin}"
 tools="$root/hack/tools"
 
 : "${CONTROLLER_TOOLS_VERSION:?}" "${KUBERNETES_VERSION:?}" "${ETCD_VERSION:?}" "${HELM_VERSION:?}" "${GOLANGCI_LINT_VERSION:?}"
-: "${VULN_VERSION:?}" "${VULNDB_VERSION:?}"
+: "${VULN_VERSION:?}" "${VULNDB_VERSION:?}" "${KUBE_ROUTER_VERSION:?}"
 
 # The tool modules resolve only what their committed go.sum pins; never let a build rewrite them.
 export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
@@ -69,6 +70,19 @@ build_node() {
   local b; for b in kubelet kube-scheduler kube-proxy; do link "k8s-$v/$b" "$b"; done
 }
 
+# The node's NetworkPolicy enforcer: kube-router with only its firewall on. v2.1.0 is the one version the module proxy
+# serves (it has reported security flaws: a test-only host process, never shipped).
+build_kube_router() {
+  local v=$KUBE_ROUTER_VERSION out="$bin/kube-router-$KUBE_ROUTER_VERSION"
+  if [ ! -x "$out/kube-router" ]; then
+    log "building kube-router into ${out#"$root"/}"
+    mkdir -p "$out"
+    (cd "$tools/kube-router" && go build -ldflags "-s -w" -o "$out/kube-router.tmp" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
+    mv "$out/kube-router.tmp" "$out/kube-router"
+  fi
+  link "kube-router-$v/kube-router" kube-router
+}
+
 build_etcd() {
   local v=$ETCD_VERSION out="$bin/etcd-$ETCD_VERSION"
   # etcd's main package is its server module's root; name the binary explicitly (go would call it "server").
@@ -121,6 +135,9 @@ link_envtest_assets() {
   local b; for b in kube-apiserver kube-controller-manager kubectl kubelet kube-scheduler kube-proxy; do
     if [ -x "$bin/k8s-$KUBERNETES_VERSION/$b" ]; then ln -sfn "../k8s-$KUBERNETES_VERSION/$b" "$bin/envtest/$b"; fi
   done
+  if [ -x "$bin/kube-router-${KUBE_ROUTER_VERSION:-}/kube-router" ]; then
+    ln -sfn "../kube-router-$KUBE_ROUTER_VERSION/kube-router" "$bin/envtest/kube-router"
+  fi
 }
 
 mkdir -p "$bin"
@@ -129,7 +146,7 @@ for tool in "$@"; do
   case "$tool" in
     controller-gen) build_controller_gen ;;
     k8s) build_k8s ;;
-    node) build_node ;;
+    node) build_node; build_kube_router ;;
     etcd) build_etcd ;;
     helm) build_helm ;;
     golangci-lint) build_golangci_lint ;;

@@ -28,6 +28,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
@@ -45,7 +46,7 @@ const (
 )
 
 // Node is the local cluster's node: containerd and runc (Debian's), the CNI bridge plugins, kubelet and
-// kube-scheduler, and a registry on loopback that containerd pulls from over plain HTTP, so that pods with
+// kube-scheduler, kube-router enforcing NetworkPolicies, and a registry on loopback that containerd pulls from over plain HTTP, so that pods with
 // imagePullPolicy Always run images built in Go (package images). It needs root.
 type Node struct {
 	// Registry serves the node's images; push a pod's image there and name it Registry.Host+"/repository:tag".
@@ -78,7 +79,7 @@ func (n *Node) start(ctx context.Context, c *Cluster) error {
 	if missing := NodeRequirements(); missing != "" {
 		return fmt.Errorf("%s", missing)
 	}
-	for _, b := range []string{"kubelet", "kube-scheduler"} {
+	for _, b := range []string{"kubelet", "kube-scheduler", "kube-router"} {
 		if _, err := os.Stat(filepath.Join(n.assets, b)); err != nil {
 			return fmt.Errorf("%s not in %s: make node builds it", b, n.assets)
 		}
@@ -128,7 +129,27 @@ func (n *Node) start(ctx context.Context, c *Cluster) error {
 		"--authorization-kubeconfig", c.KubeconfigPath, "--secure-port=0", "--leader-elect=false"); err != nil {
 		return err
 	}
-	return n.waitReady(ctx, c)
+	if err := n.waitReady(ctx, c); err != nil {
+		return err
+	}
+	return n.startNetworkPolicies(ctx, c)
+}
+
+// startNetworkPolicies runs kube-router with only its firewall on: it enforces NetworkPolicies with iptables and
+// ipsets, and needs the node's pod range, which nothing else here sets.
+func (n *Node) startNetworkPolicies(ctx context.Context, c *Cluster) error {
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	patch := fmt.Sprintf(`{"spec":{"podCIDR":%q,"podCIDRs":[%q]}}`, podCIDR, podCIDR)
+	if _, err := cs.CoreV1().Nodes().Patch(ctx, NodeName, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("setting the node's pod range: %w", err)
+	}
+	return n.run(c, "kube-router", filepath.Join(n.assets, "kube-router"),
+		"--kubeconfig", c.KubeconfigPath, "--hostname-override", NodeName,
+		"--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--run-loadbalancer=false",
+		"--enable-cni=false", "--metrics-port=0", "--health-port=0")
 }
 
 // run starts one of the node's processes, logging into the node's directory.

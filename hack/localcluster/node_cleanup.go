@@ -66,6 +66,10 @@ clean_table() { # binary table chains-before
   for ch in $new; do $1 -t $2 -X "$ch" 2>/dev/null; done
 }
 %[4]s
+# kube-router's ipsets, once no rule uses them.
+for s in $(ipset list -n 2>/dev/null); do
+  case " %[5]s " in *" $s "*) ;; *) case "$s" in KUBE-*|inet6:KUBE-*) ipset destroy "$s" 2>/dev/null ;; esac ;; esac
+done
 exit 0
 `
 
@@ -93,7 +97,11 @@ func (n *Node) writeCleanup() error {
 			tables = append(tables, fmt.Sprintf("clean_table %s %s %q", binary, table, strings.Join(chains, " ")))
 		}
 	}
+	var sets []string
+	if out, err := exec.Command("ipset", "list", "-n").Output(); err == nil {
+		sets = strings.Fields(string(out))
+	}
 	n.cleanupScript = filepath.Join(n.dir, "cleanup.sh")
-	script := fmt.Sprintf(nodeCleanupScript, n.dir, strings.Join(netns, " "), nodeBridge, strings.Join(tables, "\n"))
+	script := fmt.Sprintf(nodeCleanupScript, n.dir, strings.Join(netns, " "), nodeBridge, strings.Join(tables, "\n"), strings.Join(sets, " "))
 	return os.WriteFile(n.cleanupScript, []byte(script), 0o700)
 }

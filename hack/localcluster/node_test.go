@@ -64,7 +64,9 @@ func needNode(t *testing.T) {
 // TestNodeRunsATenantsBackend starts a node, runs a tenant's back-end exactly as the operator renders it (the example
 // back-end's image pulled from the node's registry, Pod Security restricted, non-root, a read-only root filesystem,
 // the tenant's certificate mounted) until it is Ready, and verifies with the tenant's ca.crt that it serves TLS for
-// backend.<namespace>.svc on its pod's address. Stopping the cluster leaves nothing of the node behind.
+// backend.<namespace>.svc on its pod's address. With packets: a pod of the tenant's namespace connects to it, one of
+// another tenant's cannot (kube-router enforces the rendered NetworkPolicies). Stopping the cluster leaves nothing
+// of the node behind.
 func TestNodeRunsATenantsBackend(t *testing.T) {
 	needNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -107,6 +109,29 @@ func TestNodeRunsATenantsBackend(t *testing.T) {
 	}
 	podIP := waitForBackend(ctx, t, k8s, c, render.TenantNamespace(tenant))
 	checkServesTLS(t, net.JoinHostPort(podIP, "8080"), ca, "backend."+render.TenantNamespace(tenant)+".svc")
+
+	// Packets: another tenant's pod cannot reach the back-end, a pod of the tenant's own namespace can.
+	other := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "node-other"}}
+	otherDesired, err := render.DesiredState(other, render.DefaultConfig(), render.Observed{
+		Secrets: map[string]*corev1.Secret{}, Now: time.Now(), Rand: rand.Reader,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range otherDesired.Objects {
+		if err := manager.ApplyObject(ctx, k8s, o.Obj); err != nil {
+			t.Fatalf("applying %T %s: %v", o.Obj, o.Obj.GetName(), err)
+		}
+	}
+	target := net.JoinHostPort(podIP, "8080")
+	for _, probe := range []struct {
+		namespace string
+		want      bool
+	}{{render.TenantNamespace(tenant), true}, {render.TenantNamespace(other), false}} {
+		if got := probeFrom(ctx, t, k8s, probe.namespace, image, target); got != probe.want {
+			t.Errorf("a pod in %s connecting to the back-end of %s: connected %v, want %v", probe.namespace, tenant.Name, got, probe.want)
+		}
+	}
 
 	containers := containerProcesses(t)
 	if len(containers) == 0 {
@@ -280,4 +305,32 @@ func runPause(ctx context.Context, c *Cluster) error {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(pod), pod)
 		return err == nil && pod.Status.Phase == corev1.PodRunning, nil
 	})
+}
+
+// probeFrom runs a pod in namespace that opens a TCP connection to target (the example back-end's -probe), as the
+// restricted Pod Security profile allows, and reports whether it connected, from the pod's exit.
+func probeFrom(ctx context.Context, t *testing.T, k8s client.Client, namespace, image, target string) bool {
+	t.Helper()
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-", Namespace: namespace}, Spec: corev1.PodSpec{
+		RestartPolicy:                corev1.RestartPolicyNever,
+		AutomountServiceAccountToken: ptr.To(false),
+		SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](65532),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+		Containers: []corev1.Container{{Name: "probe", Image: image, ImagePullPolicy: corev1.PullAlways, Args: []string{"-probe", target},
+			SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
+				Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}},
+	}}
+	if err := k8s.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+			return false, err
+		}
+		return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed, nil
+	})
+	if err != nil {
+		t.Fatalf("probe pod in %s did not finish: %v (%s)", namespace, err, pod.Status.Phase)
+	}
+	return pod.Status.Phase == corev1.PodSucceeded
 }

@@ -74,8 +74,11 @@ func TestLeaderFailover(t *testing.T) {
 	if writes[first.jti].n == 0 || writes[second.jti].n == 0 {
 		t.Fatalf("writes: leader %d, standby %d: both must have written", writes[first.jti].n, writes[second.jti].n)
 	}
-	if last := writes[first.jti].last; last.After(killed) {
-		t.Errorf("the killed leader wrote at %s, after its kill at %s", last, killed)
+	// A request the leader sent just before it died can be received a moment after: on a loaded machine the
+	// apiserver took one up a millisecond after the leader's exit. Anything later would be a leader still writing.
+	const inFlight = time.Second
+	if last := writes[first.jti].last; last.After(killed.Add(inFlight)) {
+		t.Errorf("the killed leader wrote at %s, more than %s after its kill at %s", last, inFlight, killed)
 	}
 	if firstWrite := writes[second.jti].first; firstWrite.Before(killed) {
 		t.Errorf("the standby wrote at %s, while the leader still led (killed at %s)", firstWrite, killed)
