@@ -20,7 +20,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"reflect"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -195,7 +194,7 @@ func upToDate(current client.Object, want *unstructured.Unstructured) (bool, err
 // a namespace this pass created. pending says the operator created the object moments ago and the cache has not
 // caught up.
 func (r *TenantReconciler) current(ctx context.Context, s *tenantScope, desired client.Object) (obj client.Object, pending bool, err error) {
-	obj, err = newObjectLike(desired)
+	obj, err = ssa.NewObjectLike(desired)
 	if err != nil {
 		return nil, false, err
 	}
@@ -216,15 +215,6 @@ func (r *TenantReconciler) current(ctx context.Context, s *tenantScope, desired 
 		return nil, false, client.IgnoreNotFound(err)
 	}
 	return obj, false, nil
-}
-
-// newObjectLike returns an empty object of the same type as obj.
-func newObjectLike(obj client.Object) (client.Object, error) {
-	out, ok := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
-	if !ok {
-		return nil, fmt.Errorf("%T is not a client.Object", obj)
-	}
-	return out, nil
 }
 
 // objectKey names an object by kind, namespace and name.

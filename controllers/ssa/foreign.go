@@ -198,9 +198,9 @@ func (m FieldManager) ClaimForeignFields(entries []metav1.ManagedFieldsEntry) (o
 // version read: a change in between fails it, and the caller starts over.
 func (m FieldManager) TakeOverForeignFields(ctx context.Context, reader client.Reader, c client.Client, obj client.Object) error {
 	// An empty object of obj's type: decoding into a copy of obj would keep what the response does not set.
-	live, ok := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
-	if !ok {
-		return fmt.Errorf("%T is not a client.Object", obj)
+	live, err := NewObjectLike(obj)
+	if err != nil {
+		return err
 	}
 	if err := reader.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
 		return err
@@ -216,4 +216,13 @@ func (m FieldManager) TakeOverForeignFields(ctx context.Context, reader client.R
 		return err
 	}
 	return c.Patch(ctx, live, client.RawPatch(types.MergePatchType, patch))
+}
+
+// NewObjectLike returns an empty object of the same type as obj.
+func NewObjectLike(obj client.Object) (client.Object, error) {
+	out, ok := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
+	if !ok {
+		return nil, fmt.Errorf("%T is not a client.Object", obj)
+	}
+	return out, nil
 }

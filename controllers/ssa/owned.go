@@ -19,7 +19,6 @@ package ssa
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,9 +119,9 @@ func schemaOf(gvk schema.GroupVersionKind, obj client.Object) (typeSchema, error
 		return s.(typeSchema), nil
 	}
 	// An empty object of the kind: the schema is the type's, and converting an empty object cannot fail on content.
-	typed, ok := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(runtime.Object)
-	if !ok {
-		return typeSchema{}, fmt.Errorf("%T is not a runtime.Object", obj)
+	typed, err := NewObjectLike(obj)
+	if err != nil {
+		return typeSchema{}, err
 	}
 	typed.GetObjectKind().SetGroupVersionKind(gvk)
 	tv, err := typeConverter().ObjectToTyped(typed)
