@@ -111,8 +111,9 @@ vulncheck: ## Check the code and its dependencies for known vulnerabilities (dat
 
 .PHONY: test
 test: vet $(MANAGER) control-plane node $(HELM) $(KUSTOMIZE) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD) and security.
-	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) SECURITY_REPORT=$(BIN)/escape-report.md DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./...
+	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) SECURITY_REPORT=$(BIN)/escape-report.md ISOLATION_REPORT=$(BIN)/isolation-report.md DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./...
 	@cat $(BIN)/escape-report.md
+	@cat $(BIN)/isolation-report.md
 	@cat $(BIN)/docs-report.md
 
 .PHONY: test-unit
@@ -127,6 +128,11 @@ test-integration: control-plane node ## Run the envtest suites (controllers, loc
 test-security: $(MANAGER) control-plane ## Run the tenant-escape suite (guardrails, MTB checks) and print its table.
 	MANAGER_BINARY=$(MANAGER) SECURITY_REPORT=$(BIN)/escape-report.md $(GO) test $(GO_TEST_FLAGS) ./test/security/...
 	@cat $(BIN)/escape-report.md
+
+.PHONY: test-isolation
+test-isolation: $(MANAGER) control-plane node ## Prove isolation with packets on the node: the matrix of connections between tenants' pods and to the outside, printed as a table.
+	MANAGER_BINARY=$(MANAGER) ISOLATION_REPORT=$(BIN)/isolation-report.md $(GO) test $(GO_TEST_FLAGS) ./test/isolation/...
+	@cat $(BIN)/isolation-report.md
 
 .PHONY: test-install
 test-install: $(MANAGER) control-plane $(HELM) ## Run the install tests: chart lint/template/install/upgrade, kustomize install, GitOps, Argo CD health check.

@@ -310,7 +310,7 @@ func TestProcessesDieWithTheirCaller(t *testing.T) {
 // TestNodeDiesWithItsCaller: a node whose caller dies leaves nothing either: its containers are killed, its mounts,
 // network namespaces, bridge and iptables rules removed (the reaper runs the node's cleanup).
 func TestNodeDiesWithItsCaller(t *testing.T) {
-	needNode(t)
+	RequireNode(t)
 	workDir, containers := checkDiesWithCaller(t, "node")
 	if len(containers) == 0 {
 		t.Fatal("the helper ran no container")

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,9 +52,12 @@ const (
 type Node struct {
 	// Registry serves the node's images; push a pod's image there and name it Registry.Host+"/repository:tag".
 	Registry *images.Registry
+	// NetprobeImage is test/fixtures/netprobe's image in Registry: a pod that tells the node what it can reach.
+	NetprobeImage string
 
 	assets, dir, cleanupScript string
 	procs                      []*Process
+	lock                       *os.File
 }
 
 // NodeRequirements says what the node needs that this machine lacks, "" when it has everything.
@@ -73,6 +77,21 @@ func NodeRequirements() string {
 	return "the node needs " + strings.Join(missing, ", ") + " (make node installs the packages as root)"
 }
 
+// RequireNode skips a test of the node tier only when asked to (TEST_NODE=skip, or -short), and fails it where the
+// machine cannot run a node: a node tier that cannot run must never pass.
+func RequireNode(t testing.TB) {
+	t.Helper()
+	switch {
+	case testing.Short():
+		t.Skip("the node tier runs containers: not in -short")
+	case os.Getenv("TEST_NODE") == "skip":
+		t.Skip("the node tier was skipped (TEST_NODE=skip): no container ran, no packet was sent")
+	}
+	if missing := NodeRequirements(); missing != "" {
+		t.Fatalf("%s; run with TEST_NODE=skip to skip the node tier", missing)
+	}
+}
+
 func (n *Node) name() string { return "node" }
 
 func (n *Node) start(ctx context.Context, c *Cluster) error {
@@ -83,6 +102,13 @@ func (n *Node) start(ctx context.Context, c *Cluster) error {
 		if _, err := os.Stat(filepath.Join(n.assets, b)); err != nil {
 			return fmt.Errorf("%s not in %s: make node builds it", b, n.assets)
 		}
+	}
+	var err error
+	if n.lock, err = lockNode(ctx); err != nil {
+		return err
+	}
+	if err := waitForNoNode(ctx); err != nil {
+		return err
 	}
 	n.dir = filepath.Join(c.WorkDir, "node")
 	for _, d := range []string{"containerd", "cni", "kubelet", "certs.d"} {
@@ -97,14 +123,19 @@ func (n *Node) start(ctx context.Context, c *Cluster) error {
 	if err := c.reaper.cleanupOnDeath(n.cleanupScript); err != nil {
 		return err
 	}
-	var err error
 	if n.Registry, err = images.ServeRegistry("127.0.0.1:0"); err != nil {
 		return err
 	}
-	pause, err := n.pauseImage(ctx)
+	// The sandbox image, and netprobe: the outside servers, and an image for pods that report what they reach.
+	_, pause, err := n.PushFixture(ctx, "pause")
 	if err != nil {
 		return err
 	}
+	netprobe, netprobeImage, err := n.PushFixture(ctx, "netprobe")
+	if err != nil {
+		return err
+	}
+	n.NetprobeImage = netprobeImage
 	if err := n.writeConfig(pause); err != nil {
 		return err
 	}
@@ -132,7 +163,10 @@ func (n *Node) start(ctx context.Context, c *Cluster) error {
 	if err := n.waitReady(ctx, c); err != nil {
 		return err
 	}
-	return n.startNetworkPolicies(ctx, c)
+	if err := n.startNetworkPolicies(ctx, c); err != nil {
+		return err
+	}
+	return n.startOutside(c, netprobe)
 }
 
 // startNetworkPolicies runs kube-router with only its firewall on: it enforces NetworkPolicies with iptables and
@@ -164,28 +198,30 @@ func (n *Node) run(c *Cluster, name, path string, args ...string) error {
 	return nil
 }
 
-// pauseImage builds the sandbox image from test/fixtures/pause and pushes it to the node's registry.
-func (n *Node) pauseImage(ctx context.Context) (string, error) {
+// PushFixture builds the command test/fixtures/<name> into the node's directory, packs it as an image running
+// /<name> as nonroot, and pushes it to the node's registry as <name>:dev. It returns the binary and the image.
+func (n *Node) PushFixture(ctx context.Context, name string) (binary, image string, err error) {
 	root, err := RepoRoot()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	binary := filepath.Join(n.dir, "pause")
-	if err := images.GoBuild(ctx, root, "./test/fixtures/pause", binary); err != nil {
-		return "", err
+	binary = filepath.Join(n.dir, name)
+	if err := images.GoBuild(ctx, root, "./test/fixtures/"+name, binary); err != nil {
+		return "", "", err
 	}
-	file, err := images.Binary(binary, "/pause")
+	file, err := images.Binary(binary, "/"+name)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	img, err := images.Image([]images.File{file}, images.Config{User: images.NonRoot, Entrypoint: []string{"/pause"}}, runtime.GOARCH)
+	img, err := images.Image([]images.File{file}, images.Config{User: images.NonRoot, Entrypoint: []string{"/" + name},
+		Labels: map[string]string{"org.opencontainers.image.title": "tenant-operator-" + name}}, runtime.GOARCH)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if _, err := n.Registry.Push(ctx, img, "pause", "dev"); err != nil {
-		return "", err
+	if _, err := n.Registry.Push(ctx, img, name, "dev"); err != nil {
+		return "", "", err
 	}
-	return n.Registry.Host + "/pause:dev", nil
+	return binary, n.Registry.Host + "/" + name + ":dev", nil
 }
 
 // writeConfig writes containerd's, CNI's and the kubelet's configuration.
@@ -288,6 +324,10 @@ func (n *Node) stop() error {
 	}
 	if n.Registry != nil {
 		_ = n.Registry.Close()
+	}
+	if n.lock != nil {
+		_ = n.lock.Close() // only now may another node start
+		n.lock = nil
 	}
 	return err
 }

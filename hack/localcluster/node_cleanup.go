@@ -54,7 +54,7 @@ for n in $(ls /var/run/netns 2>/dev/null); do
   case " %[2]s " in *" $n "*) ;; *) case "$n" in cni-*) ip netns del "$n" 2>/dev/null ;; esac ;; esac
 done
 ip link del %[3]s 2>/dev/null
-clean_table() { # binary table chains-before
+%[6]sclean_table() { # binary table chains-before
   new=$($1 -t $2 -S 2>/dev/null | awk '/^-N (CNI-|KUBE-)/ {print $2}' | while read -r ch; do
     case " $3 " in *" $ch "*) ;; *) echo "$ch" ;; esac
   done)
@@ -102,6 +102,6 @@ func (n *Node) writeCleanup() error {
 		sets = strings.Fields(string(out))
 	}
 	n.cleanupScript = filepath.Join(n.dir, "cleanup.sh")
-	script := fmt.Sprintf(nodeCleanupScript, n.dir, strings.Join(netns, " "), nodeBridge, strings.Join(tables, "\n"), strings.Join(sets, " "))
+	script := fmt.Sprintf(nodeCleanupScript, n.dir, strings.Join(netns, " "), nodeBridge, strings.Join(tables, "\n"), strings.Join(sets, " "), outsideCleanup)
 	return os.WriteFile(n.cleanupScript, []byte(script), 0o700)
 }

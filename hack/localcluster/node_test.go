@@ -19,14 +19,11 @@ package localcluster
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,23 +40,7 @@ import (
 	"github.com/tenant-operator/tenant-operator/controllers/pki"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/controllers/ssa"
-	"github.com/tenant-operator/tenant-operator/hack/images"
 )
-
-// needNode skips the node tier only when asked to (TEST_NODE=skip, or -short), and fails where the machine cannot
-// run it: a node tier that cannot run must never pass.
-func needNode(t *testing.T) {
-	t.Helper()
-	switch {
-	case testing.Short():
-		t.Skip("the node tier runs containers: not in -short")
-	case os.Getenv("TEST_NODE") == "skip":
-		t.Skip("the node tier was skipped (TEST_NODE=skip): no container ran, no packet was sent")
-	}
-	if missing := NodeRequirements(); missing != "" {
-		t.Fatalf("%s; run with TEST_NODE=skip to skip the node tier", missing)
-	}
-}
 
 // TestNodeRunsATenantsBackend starts a node, runs a tenant's back-end exactly as the operator renders it (the example
 // back-end's image pulled from the node's registry, Pod Security restricted, non-root, a read-only root filesystem,
@@ -68,7 +49,7 @@ func needNode(t *testing.T) {
 // another tenant's cannot (kube-router enforces the rendered NetworkPolicies). Stopping the cluster leaves nothing
 // of the node behind.
 func TestNodeRunsATenantsBackend(t *testing.T) {
-	needNode(t)
+	RequireNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	c, err := Start(ctx, Options{Node: true})
@@ -82,7 +63,10 @@ func TestNodeRunsATenantsBackend(t *testing.T) {
 			_ = c.Stop()
 		}
 	}()
-	image := pushBackendImage(ctx, t, c.Node.Registry)
+	_, image, err := c.Node.PushFixture(ctx, "backend")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "node"}, Spec: tenancyv1alpha1.TenantSpec{
 		Backend: &tenancyv1alpha1.BackendSpec{Image: image, Args: []string{"-addr", ":8080"}},
 		Secrets: []tenancyv1alpha1.GeneratedSecret{{Name: "db"}},
@@ -108,7 +92,11 @@ func TestNodeRunsATenantsBackend(t *testing.T) {
 		}
 	}
 	podIP := waitForBackend(ctx, t, k8s, c, render.TenantNamespace(tenant))
-	checkServesTLS(t, net.JoinHostPort(podIP, "8080"), ca, "backend."+render.TenantNamespace(tenant)+".svc")
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	if err := VerifyTLS(ctx, net.JoinHostPort(podIP, "8080"), roots, "backend."+render.TenantNamespace(tenant)+".svc", "/healthz"); err != nil {
+		t.Fatal(err)
+	}
 
 	// Packets: another tenant's pod cannot reach the back-end, a pod of the tenant's own namespace can.
 	other := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "node-other"}}
@@ -147,26 +135,6 @@ func TestNodeRunsATenantsBackend(t *testing.T) {
 			t.Errorf("container process %s is left", pid)
 		}
 	}
-}
-
-func pushBackendImage(ctx context.Context, t *testing.T, reg *images.Registry) string {
-	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	binary := filepath.Join(t.TempDir(), "backend")
-	if err := images.GoBuild(ctx, root, "./test/fixtures/backend", binary); err != nil {
-		t.Fatal(err)
-	}
-	img, err := images.Backend(binary, runtime.GOARCH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.Push(ctx, img, "example-backend", "dev"); err != nil {
-		t.Fatal(err)
-	}
-	return reg.Host + "/example-backend:dev"
 }
 
 // waitForBackend waits for the back-end's Deployment to be ready and returns a pod's address.
@@ -221,27 +189,6 @@ func describePods(d *appsv1.Deployment, pods []corev1.Pod) string {
 	return b.String()
 }
 
-// checkServesTLS: a client that trusts only the tenant's CA, asking for serverName, gets an answer from addr.
-func checkServesTLS(t *testing.T, addr string, ca *pki.CA, serverName string) {
-	t.Helper()
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
-	verifying := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: serverName, MinVersion: tls.VersionTLS12},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		},
-	}}
-	resp, err := verifying.Get("https://" + serverName + "/healthz")
-	if err != nil {
-		t.Fatalf("the back-end at %s: %v", addr, err)
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("/healthz: %s", resp.Status)
-	}
-}
-
 // checkNothingLeft: no process of the node, no mount below its directory, no bridge, no directory.
 func checkNothingLeft(t *testing.T, dir string) {
 	t.Helper()
@@ -254,8 +201,16 @@ func checkNothingLeft(t *testing.T, dir string) {
 	if mounts, err := os.ReadFile("/proc/self/mounts"); err == nil && strings.Contains(string(mounts), dir) {
 		t.Error("mounts below the node's directory are left")
 	}
-	if _, err := net.InterfaceByName(nodeBridge); err == nil {
-		t.Errorf("the bridge %s is left", nodeBridge)
+	for _, link := range []string{nodeBridge, outsideLink} {
+		if _, err := net.InterfaceByName(link); err == nil {
+			t.Errorf("the link %s is left", link)
+		}
+	}
+	if _, err := os.Stat(filepath.Join("/var/run/netns", outsideNetns)); err == nil {
+		t.Errorf("the network namespace %s is left", outsideNetns)
+	}
+	if rules, _ := exec.Command("ip", "rule", "show").Output(); strings.Contains(string(rules), "lookup "+outsideTable) {
+		t.Errorf("the routing rule to the outside servers is left: %s", rules)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the node's directory is left: %v", err)

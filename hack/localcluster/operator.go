@@ -270,9 +270,9 @@ type Installed struct {
 	removeBinary     func()
 }
 
-// StartInstalled starts a local cluster and installs the operator's manifests in it. Stop stops the cluster and
-// removes a binary built for the occasion.
-func StartInstalled(ctx context.Context) (*Installed, error) {
+// StartInstalled starts a local cluster (opts: a node, say) and installs the operator's manifests in it. Stop stops
+// the cluster and removes a binary built for the occasion.
+func StartInstalled(ctx context.Context, opts Options) (*Installed, error) {
 	repoRoot, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func StartInstalled(ctx context.Context) (*Installed, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := Start(ctx, Options{})
+	c, err := Start(ctx, opts)
 	if err != nil {
 		removeBinary()
 		return nil, err

@@ -73,6 +73,7 @@ var inline = map[string]step{
 	"BENCH_N=1000 make bench":  {skip: "takes half an hour or more"},
 	"make test-unit":           {skip: makeTestPart},
 	"make test-security":       {skip: makeTestPart},
+	"make test-isolation":      {skip: makeTestPart},
 	"go mod tidy":              {skip: mention + " (make verify runs go mod tidy -diff)"},
 	"kubectl scale":            {skip: mention + " (what a tenant might try; test/security tries it)"},
 	"kubectl set image":        {skip: mention + " (what a tenant might try; test/security tries it)"},

@@ -69,7 +69,7 @@ func TestMain(m *testing.M) {
 func runSuite(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	installed, err := localcluster.StartInstalled(ctx)
+	installed, err := localcluster.StartInstalled(ctx, localcluster.Options{})
 	if err != nil {
 		return fail(err)
 	}
