@@ -28,6 +28,7 @@ export VULN_VERSION := $(call modver,vuln,golang.org/x/vuln)
 export VULNDB_VERSION := $(call modver,vuln,golang.org/x/vulndb)
 export KUSTOMIZE_VERSION := $(call modver,kustomize,sigs.k8s.io/kustomize/kustomize/v5)
 export KUBE_ROUTER_VERSION := $(call modver,kube-router,github.com/cloudnativelabs/kube-router/v2)
+export COREDNS_VERSION := $(call modver,coredns,github.com/coredns/coredns)
 
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)/controller-gen
 KUBE_APISERVER := $(BIN)/k8s-$(KUBERNETES_VERSION)/kube-apiserver
@@ -56,7 +57,7 @@ help: ## Show this help.
 ##@ Try it
 
 .PHONY: demo
-demo: control-plane $(MANAGER) ## Start a local control plane, run the operator, apply the samples and summarise them (DEMO_EXIT=1 to exit after the summary).
+demo: control-plane node $(MANAGER) ## Start a local control plane and its node, run the operator, apply the samples, summarise them and show a connection allowed and one refused (DEMO_EXIT=1 to exit after the summary; TEST_NODE=skip: no node).
 	$(GO) build -o $(DEMO) ./hack/demo
 	$(DEMO) --manager=$(MANAGER) --manifests=config/default --samples=config/samples
 
@@ -182,7 +183,7 @@ control-plane: $(KUBE_APISERVER) $(ETCD) ## Build etcd, kube-apiserver, kube-con
 	@hack/build-tools.sh k8s etcd
 
 .PHONY: node
-node: control-plane ## Build the node's kubelet, kube-scheduler, kube-proxy and kube-router, and install its Debian packages (root; TEST_NODE=skip skips the node tier).
+node: control-plane ## Build the node's kubelet, kube-scheduler, kube-proxy, kube-router and CoreDNS, and install its Debian packages (root; TEST_NODE=skip skips the node tier).
 	@if [ "$(TEST_NODE)" != skip ]; then hack/build-tools.sh node; fi
 	@hack/node-packages.sh
 

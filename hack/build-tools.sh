@@ -4,7 +4,7 @@
 # go.sum), kept apart from the project's go.mod so the operator's dependency versions stay its own.
 #
 # Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s node (kubelet, kube-scheduler, kube-proxy,
-# kube-router) etcd helm golangci-lint vuln (default: all but node)
+# kube-router, coredns) etcd helm golangci-lint vuln (default: all but node)
 # Versions come from the environment (the Makefile passes them) so there is one place to bump them.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ bin="${BIN_DIR:-$root/bin}"
 tools="$root/hack/tools"
 
 : "${CONTROLLER_TOOLS_VERSION:?}" "${KUBERNETES_VERSION:?}" "${ETCD_VERSION:?}" "${HELM_VERSION:?}" "${GOLANGCI_LINT_VERSION:?}"
-: "${VULN_VERSION:?}" "${VULNDB_VERSION:?}" "${KUBE_ROUTER_VERSION:?}"
+: "${VULN_VERSION:?}" "${VULNDB_VERSION:?}" "${KUBE_ROUTER_VERSION:?}" "${COREDNS_VERSION:?}"
 
 # The tool modules resolve only what their committed go.sum pins; never let a build rewrite them.
 export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
@@ -83,6 +83,18 @@ build_kube_router() {
   link "kube-router-$v/kube-router" kube-router
 }
 
+# The node's cluster DNS: CoreDNS with only the plugins it needs (hack/tools/coredns/main.go), static, for an image.
+build_coredns() {
+  local v=$COREDNS_VERSION out="$bin/coredns-$COREDNS_VERSION"
+  if [ ! -x "$out/coredns" ]; then
+    log "building CoreDNS into ${out#"$root"/}"
+    mkdir -p "$out"
+    (cd "$tools/coredns" && go build -ldflags "-s -w" -o "$out/coredns.tmp" .)
+    mv "$out/coredns.tmp" "$out/coredns"
+  fi
+  link "coredns-$v/coredns" coredns
+}
+
 build_etcd() {
   local v=$ETCD_VERSION out="$bin/etcd-$ETCD_VERSION"
   # etcd's main package is its server module's root; name the binary explicitly (go would call it "server").
@@ -138,6 +150,9 @@ link_envtest_assets() {
   if [ -x "$bin/kube-router-${KUBE_ROUTER_VERSION:-}/kube-router" ]; then
     ln -sfn "../kube-router-$KUBE_ROUTER_VERSION/kube-router" "$bin/envtest/kube-router"
   fi
+  if [ -x "$bin/coredns-${COREDNS_VERSION:-}/coredns" ]; then
+    ln -sfn "../coredns-$COREDNS_VERSION/coredns" "$bin/envtest/coredns"
+  fi
 }
 
 mkdir -p "$bin"
@@ -146,7 +161,7 @@ for tool in "$@"; do
   case "$tool" in
     controller-gen) build_controller_gen ;;
     k8s) build_k8s ;;
-    node) build_node; build_kube_router ;;
+    node) build_node; build_kube_router; build_coredns ;;
     etcd) build_etcd ;;
     helm) build_helm ;;
     golangci-lint) build_golangci_lint ;;

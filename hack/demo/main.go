@@ -14,10 +14,12 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Command demo shows tenant-operator on a machine with no cluster: it starts the local control plane, installs the
-// operator's manifests, runs the operator binary under its own ServiceAccount, applies the sample Tenants, waits for
-// the operator to act on them and prints what each got. It keeps the cluster running until Ctrl-C, or exits after
-// the summary when DEMO_EXIT=1. `make demo` builds what is missing and runs it.
+// Command demo shows tenant-operator on a machine with no cluster: it starts the local control plane with its node
+// (where the machine can run one), installs the operator's manifests, runs the operator binary under its own
+// ServiceAccount, applies the sample Tenants (their back-ends the example back-end, built here), waits for them to
+// be Ready and prints what each got, then sends one connection from a pod of an allowed tenant to a back-end and one
+// from a tenant that is not allowed. It keeps the cluster running until Ctrl-C, or exits after the summary when
+// DEMO_EXIT=1. `make demo` builds what is missing and runs it.
 package main
 
 import (
@@ -28,6 +30,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -42,6 +45,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
@@ -65,8 +69,14 @@ func main() {
 }
 
 func run(ctx context.Context, manager, manifests, samples string, timeout time.Duration, exitAfterSummary bool) (retErr error) {
-	step("Starting the local control plane (etcd, kube-apiserver, kube-controller-manager)")
-	cluster, err := localcluster.Start(ctx, localcluster.Options{})
+	withNode := os.Getenv("TEST_NODE") != "skip" && localcluster.NodeRequirements() == ""
+	if withNode {
+		step("Starting the local control plane (etcd, kube-apiserver, kube-controller-manager) and its node")
+	} else {
+		step("Starting the local control plane (etcd, kube-apiserver, kube-controller-manager), without a node: " +
+			orDash(localcluster.NodeRequirements()) + " (TEST_NODE=" + os.Getenv("TEST_NODE") + "); back-ends will stay Pending")
+	}
+	cluster, err := localcluster.Start(ctx, localcluster.Options{Node: withNode})
 	if err != nil {
 		return err
 	}
@@ -86,7 +96,7 @@ func run(ctx context.Context, manager, manifests, samples string, timeout time.D
 	}
 
 	step("Applying the samples in " + samples)
-	out, err := cluster.Kubectl(ctx, nil, "apply", "--server-side", "-k", samples)
+	out, err := applySamples(ctx, cluster, samples)
 	if err != nil {
 		return err
 	}
@@ -97,12 +107,21 @@ func run(ctx context.Context, manager, manifests, samples string, timeout time.D
 		return err
 	}
 	step("Waiting for the operator to provision every sample")
-	tenants, err := waitForTenants(ctx, k8s, timeout)
+	tenants, err := waitForTenants(ctx, k8s, timeout, withNode)
 	if err != nil {
 		return err
 	}
-	if err := printSummary(ctx, os.Stdout, k8s, tenants); err != nil {
+	if err := printSummary(ctx, os.Stdout, k8s, tenants, withNode); err != nil {
 		return err
+	}
+	if withNode {
+		if out, err = cluster.Kubectl(ctx, nil, "get", "tenants"); err != nil {
+			return err
+		}
+		fmt.Printf("\n$ kubectl get tenants\n%s", out)
+		if err := showIsolation(ctx, cluster, k8s, tenants); err != nil {
+			return err
+		}
 	}
 
 	if exitAfterSummary {
@@ -121,15 +140,19 @@ func run(ctx context.Context, manager, manifests, samples string, timeout time.D
 	return nil
 }
 
-// provisionedAreas are the conditions a sample must reach on the local control plane. BackendReady is not among
-// them: with no node, back-end pods stay Pending.
+// provisionedAreas are the conditions a sample must reach on a local control plane without a node, where back-end
+// pods stay Pending; with a node, every sample must be Ready.
 var provisionedAreas = []string{
 	tenancyv1alpha1.ConditionNamespaceReady, tenancyv1alpha1.ConditionNetworkIsolated, tenancyv1alpha1.ConditionAccessConfigured,
 	tenancyv1alpha1.ConditionQuotaEnforced, tenancyv1alpha1.ConditionSecretsReady,
 }
 
 // waitForTenants waits until the operator has provisioned the current generation of every Tenant.
-func waitForTenants(ctx context.Context, k8s client.Client, timeout time.Duration) ([]tenancyv1alpha1.Tenant, error) {
+func waitForTenants(ctx context.Context, k8s client.Client, timeout time.Duration, withNode bool) ([]tenancyv1alpha1.Tenant, error) {
+	areas := provisionedAreas
+	if withNode {
+		areas = []string{tenancyv1alpha1.ConditionReady}
+	}
 	var list tenancyv1alpha1.TenantList
 	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		if err := k8s.List(ctx, &list); err != nil {
@@ -139,7 +162,7 @@ func waitForTenants(ctx context.Context, k8s client.Client, timeout time.Duratio
 			if t.Status.ObservedGeneration != t.Generation {
 				return false, nil
 			}
-			for _, c := range provisionedAreas {
+			for _, c := range areas {
 				if !meta.IsStatusConditionTrue(t.Status.Conditions, c) {
 					return false, nil
 				}
@@ -155,7 +178,7 @@ func waitForTenants(ctx context.Context, k8s client.Client, timeout time.Duratio
 }
 
 // printSummary shows, per tenant, where it stands and what its namespace holds.
-func printSummary(ctx context.Context, w io.Writer, k8s client.Client, tenants []tenancyv1alpha1.Tenant) error {
+func printSummary(ctx context.Context, w io.Writer, k8s client.Client, tenants []tenancyv1alpha1.Tenant, withNode bool) error {
 	// A failed write to stdout leaves nothing to report it to.
 	printf := func(format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
 	printf("\nWhat each sample Tenant got:\n")
@@ -175,7 +198,9 @@ func printSummary(ctx context.Context, w io.Writer, k8s client.Client, tenants [
 			printf("    %s\n", line)
 		}
 	}
-	printf("\nBack-end pods stay Pending here: the local control plane has no node, so BackendReady waits.\n")
+	if !withNode {
+		printf("\nBack-end pods stay Pending here: the local control plane has no node, so BackendReady waits.\n")
+	}
 	return nil
 }
 
@@ -218,6 +243,102 @@ func managedObjects(ctx context.Context, k8s client.Client, tenant, namespace st
 		out = append(out, fmt.Sprintf("%-21s %s", l.kind+":", strings.Join(names, ", ")))
 	}
 	return out, nil
+}
+
+// applySamples applies the samples server-side. With a node, their back-ends' images (registries this machine
+// cannot reach) become the example back-end, built here and served by the node's registry, listening on each
+// back-end's port.
+func applySamples(ctx context.Context, cluster *localcluster.Cluster, samples string) ([]byte, error) {
+	if cluster.Node == nil {
+		return cluster.Kubectl(ctx, nil, "apply", "--server-side", "-k", samples)
+	}
+	step("Building the example back-end (test/fixtures/backend) into the node's registry, for the samples' back-ends")
+	_, image, err := cluster.Node.PushFixture(ctx, "backend")
+	if err != nil {
+		return nil, err
+	}
+	built, err := cluster.Kubectl(ctx, nil, "kustomize", samples)
+	if err != nil {
+		return nil, err
+	}
+	var docs []string
+	for _, doc := range strings.Split(string(built), "\n---\n") {
+		var tenant tenancyv1alpha1.Tenant
+		if err := yaml.Unmarshal([]byte(doc), &tenant); err != nil {
+			return nil, err
+		}
+		if b := tenant.Spec.Backend; tenant.Kind == "Tenant" && b != nil {
+			b.Image, b.Command = image, nil
+			b.Args = []string{"-addr", fmt.Sprintf(":%d", render.BackendPort(b))}
+			edited, err := yaml.Marshal(&tenant)
+			if err != nil {
+				return nil, err
+			}
+			doc = string(edited)
+		}
+		docs = append(docs, doc)
+	}
+	return cluster.Kubectl(ctx, []byte(strings.Join(docs, "\n---\n")), "apply", "--server-side", "-f", "-")
+}
+
+// showIsolation connects, from netprobe pods, to the back-end of a tenant that allows another in: once from a pod
+// of the allowed tenant, once from a tenant it does not allow.
+func showIsolation(ctx context.Context, cluster *localcluster.Cluster, k8s client.Client, tenants []tenancyv1alpha1.Tenant) error {
+	target, allowed, other := pickAllowedPair(tenants)
+	if target == nil {
+		return nil
+	}
+	addr := fmt.Sprintf("%s.%s.svc.cluster.local:%d", render.BackendName, target.Status.Namespace, render.BackendPort(target.Spec.Backend))
+	step("Connecting to " + addr + " from a pod of " + allowed.Name + ", which " + target.Name + " allows in, and from one of " + other.Name + ", which it does not")
+	for _, from := range []*tenancyv1alpha1.Tenant{allowed, other} {
+		pod := localcluster.NetprobePod(from.Status.Namespace, "demo-netprobe", cluster.Node.NetprobeImage)
+		if err := k8s.Create(ctx, pod); err != nil {
+			return err
+		}
+		var got localcluster.Dial
+		err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil || pod.Status.PodIP == "" {
+				return false, err
+			}
+			d, err := localcluster.NetprobeDial(ctx, pod.Status.PodIP, addr)
+			if err != nil {
+				return false, nil // not serving yet
+			}
+			got = d
+			// New pods wait a moment for their policies: the allowed one retries until it connects.
+			return d.Connected || from != allowed, nil
+		})
+		if err != nil {
+			return fmt.Errorf("the netprobe pod of %s: %w", from.Name, err)
+		}
+		fmt.Printf("    from a pod of %-10s -> %s: %s\n", from.Name, addr, got)
+	}
+	return nil
+}
+
+// pickAllowedPair finds a tenant with a back-end that allows another tenant in, that tenant, and a third it does not
+// allow; nil when the samples have none.
+func pickAllowedPair(tenants []tenancyv1alpha1.Tenant) (target, allowed, other *tenancyv1alpha1.Tenant) {
+	for i := range tenants {
+		t := &tenants[i]
+		if t.Spec.Backend == nil {
+			continue
+		}
+		for j := range tenants {
+			switch o := &tenants[j]; {
+			case o.Name == t.Name:
+			case slices.Contains(render.AllowedTenants(t), o.Name):
+				allowed = o
+			default:
+				other = o
+			}
+		}
+		if allowed != nil && other != nil {
+			return t, allowed, other
+		}
+		allowed, other = nil, nil
+	}
+	return nil, nil, nil
 }
 
 func step(msg string) { fmt.Printf("==> %s\n", msg) }

@@ -165,8 +165,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 			controllers = DefaultControllers
 		}
 		if opts.Node {
-			// Takes the not-ready taint off the node once it reports Ready, and watches its heartbeats.
-			controllers = append(slices.Clone(controllers), "nodelifecycle")
+			// nodelifecycle takes the not-ready taint off the node once it reports Ready and watches its heartbeats;
+			// endpointslice gives Services the endpoints kube-proxy needs.
+			controllers = append(slices.Clone(controllers), "nodelifecycle", "endpointslice")
 		}
 		c.components = append(c.components, &controllerManager{
 			path:        filepath.Join(assets, "kube-controller-manager"),
@@ -240,6 +241,14 @@ func (c *Cluster) startAPIServer(assets string) error {
 	// Room for a Service per tenant at benchmark scale (envtest's default range holds 254).
 	args.Set("service-cluster-ip-range", "10.96.0.0/16")
 	args.Set("allow-privileged", "true")
+	if c.opts.Node {
+		// Pods reach the apiserver as in-cluster clients do: the kubernetes Service's address, which kube-proxy
+		// translates to the advertised address, the pod network's gateway, where the node relays it to loopback.
+		if api.CA, err = writeServingCerts(api.CertDir, inClusterNames, inClusterIPs()); err != nil {
+			return err
+		}
+		args.Set("advertise-address", podGateway)
+	}
 	c.env = env
 
 	// envtest starts etcd and kube-apiserver in process groups of their own, out of reach of a terminal's Ctrl-C;

@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +57,7 @@ type Node struct {
 	assets, dir, cleanupScript string
 	procs                      []*Process
 	lock                       *os.File
+	relay                      *apiRelay
 }
 
 // NodeRequirements says what the node needs that this machine lacks, "" when it has everything.
@@ -92,53 +92,99 @@ func RequireNode(t testing.TB) {
 	}
 }
 
+// PodLogs is the end of the logs of a pod's containers, read from the node (the kubelet serves no logs here: it
+// authenticates nobody).
+func (n *Node) PodLogs(namespace, pod string, lines int) string {
+	files, _ := filepath.Glob(filepath.Join(n.dir, "pod-logs", namespace+"_"+pod+"_*", "*", "*.log"))
+	var b strings.Builder
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		b.WriteString("==> " + filepath.Base(filepath.Dir(f)) + "\n" + tail(data, lines) + "\n")
+	}
+	return b.String()
+}
+
 func (n *Node) name() string { return "node" }
 
+// start starts the node in steps: what it needs from the machine, its images and configuration, its processes,
+// then the cluster's add-ons on it.
 func (n *Node) start(ctx context.Context, c *Cluster) error {
-	if missing := NodeRequirements(); missing != "" {
-		return fmt.Errorf("%s", missing)
+	netprobe, err := n.prepare(ctx, c)
+	if err != nil {
+		return err
 	}
-	for _, b := range []string{"kubelet", "kube-scheduler", "kube-router"} {
+	if err := n.startProcesses(ctx, c); err != nil {
+		return err
+	}
+	if err := n.startNetworkPolicies(ctx, c); err != nil {
+		return err
+	}
+	if err := n.startServiceProxy(c); err != nil {
+		return err
+	}
+	if err := n.startOutside(c, netprobe); err != nil {
+		return err
+	}
+	return n.startDNS(ctx, c)
+}
+
+// prepare takes the machine's node lock, arms the cleanup, pushes the node's images, writes its configuration and
+// makes the bridge. It returns netprobe's binary, for the outside servers.
+func (n *Node) prepare(ctx context.Context, c *Cluster) (netprobe string, err error) {
+	if missing := NodeRequirements(); missing != "" {
+		return "", fmt.Errorf("%s", missing)
+	}
+	for _, b := range []string{"kubelet", "kube-scheduler", "kube-proxy", "kube-router", "coredns"} {
 		if _, err := os.Stat(filepath.Join(n.assets, b)); err != nil {
-			return fmt.Errorf("%s not in %s: make node builds it", b, n.assets)
+			return "", fmt.Errorf("%s not in %s: make node builds it", b, n.assets)
 		}
 	}
-	var err error
 	if n.lock, err = lockNode(ctx); err != nil {
-		return err
+		return "", err
 	}
 	if err := waitForNoNode(ctx); err != nil {
-		return err
+		return "", err
 	}
 	n.dir = filepath.Join(c.WorkDir, "node")
 	for _, d := range []string{"containerd", "cni", "kubelet", "certs.d"} {
 		if err := os.MkdirAll(filepath.Join(n.dir, d), 0o700); err != nil {
-			return err
+			return "", err
 		}
 	}
 	// The cleanup runs whatever happens to the caller: written first, and handed to the reaper.
 	if err := n.writeCleanup(); err != nil {
-		return err
+		return "", err
 	}
 	if err := c.reaper.cleanupOnDeath(n.cleanupScript); err != nil {
-		return err
+		return "", err
 	}
 	if n.Registry, err = images.ServeRegistry("127.0.0.1:0"); err != nil {
-		return err
+		return "", err
 	}
 	// The sandbox image, and netprobe: the outside servers, and an image for pods that report what they reach.
 	_, pause, err := n.PushFixture(ctx, "pause")
 	if err != nil {
-		return err
+		return "", err
 	}
-	netprobe, netprobeImage, err := n.PushFixture(ctx, "netprobe")
+	netprobe, n.NetprobeImage, err = n.PushFixture(ctx, "netprobe")
 	if err != nil {
-		return err
+		return "", err
 	}
-	n.NetprobeImage = netprobeImage
 	if err := n.writeConfig(pause); err != nil {
-		return err
+		return "", err
 	}
+	// The bridge CNI would make, made first, so that its gateway address exists before any pod: pods reach the
+	// apiserver (the kubernetes Service's endpoint) through a relay there.
+	if out, err := exec.Command("/bin/sh", "-c", fmt.Sprintf("set -e; ip link add %[1]s type bridge; ip addr add %[2]s/24 dev %[1]s; ip link set %[1]s up",
+		nodeBridge, podGateway)).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("making the bridge %s: %w: %s", nodeBridge, err, out)
+	}
+	n.relay, err = startAPIRelay(c.Config.Host)
+	return netprobe, err
+}
+
+// startProcesses runs containerd, the kubelet and the scheduler, and waits for the node to be Ready.
+func (n *Node) startProcesses(ctx context.Context, c *Cluster) error {
 	socket := filepath.Join(n.dir, "containerd.sock")
 	if err := n.run(c, "containerd", "/usr/bin/containerd", "--config", filepath.Join(n.dir, "containerd.toml")); err != nil {
 		return err
@@ -160,13 +206,7 @@ func (n *Node) start(ctx context.Context, c *Cluster) error {
 		"--authorization-kubeconfig", c.KubeconfigPath, "--secure-port=0", "--leader-elect=false"); err != nil {
 		return err
 	}
-	if err := n.waitReady(ctx, c); err != nil {
-		return err
-	}
-	if err := n.startNetworkPolicies(ctx, c); err != nil {
-		return err
-	}
-	return n.startOutside(c, netprobe)
+	return n.waitReady(ctx, c)
 }
 
 // startNetworkPolicies runs kube-router with only its firewall on: it enforces NetworkPolicies with iptables and
@@ -209,19 +249,8 @@ func (n *Node) PushFixture(ctx context.Context, name string) (binary, image stri
 	if err := images.GoBuild(ctx, root, "./test/fixtures/"+name, binary); err != nil {
 		return "", "", err
 	}
-	file, err := images.Binary(binary, "/"+name)
-	if err != nil {
-		return "", "", err
-	}
-	img, err := images.Image([]images.File{file}, images.Config{User: images.NonRoot, Entrypoint: []string{"/" + name},
-		Labels: map[string]string{"org.opencontainers.image.title": "tenant-operator-" + name}}, runtime.GOARCH)
-	if err != nil {
-		return "", "", err
-	}
-	if _, err := n.Registry.Push(ctx, img, name, "dev"); err != nil {
-		return "", "", err
-	}
-	return binary, n.Registry.Host + "/" + name + ":dev", nil
+	image, err = n.pushBinary(ctx, binary, name)
+	return binary, image, err
 }
 
 // writeConfig writes containerd's, CNI's and the kubelet's configuration.
@@ -265,12 +294,14 @@ authorization: {mode: AlwaysAllow}
 containerRuntimeEndpoint: unix://%s
 podCIDR: %s
 clusterDomain: cluster.local
+clusterDNS: [%s]
+podLogsDir: %s
 failSwapOn: false
 readOnlyPort: 0
 healthzPort: 0
 serializeImagePulls: false
 evictionHard: {}
-`, filepath.Join(n.dir, "containerd.sock"), podCIDR),
+`, filepath.Join(n.dir, "containerd.sock"), podCIDR, ClusterDNS, filepath.Join(n.dir, "pod-logs")),
 	}
 	for name, content := range files {
 		path := filepath.Join(n.dir, name)
@@ -324,6 +355,9 @@ func (n *Node) stop() error {
 	}
 	if n.Registry != nil {
 		_ = n.Registry.Close()
+	}
+	if n.relay != nil {
+		n.relay.close()
 	}
 	if n.lock != nil {
 		_ = n.lock.Close() // only now may another node start

@@ -54,6 +54,8 @@ for n in $(ls /var/run/netns 2>/dev/null); do
   case " %[2]s " in *" $n "*) ;; *) case "$n" in cni-*) ip netns del "$n" 2>/dev/null ;; esac ;; esac
 done
 ip link del %[3]s 2>/dev/null
+# The kubelet links every container's log into /var/log/containers, whatever its podLogsDir.
+for l in /var/log/containers/*.log; do case "$(readlink "$l")" in "$W"/*) rm -f "$l" ;; esac; done
 %[6]sclean_table() { # binary table chains-before
   new=$($1 -t $2 -S 2>/dev/null | awk '/^-N (CNI-|KUBE-)/ {print $2}' | while read -r ch; do
     case " $3 " in *" $ch "*) ;; *) echo "$ch" ;; esac

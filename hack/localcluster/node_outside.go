@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,12 +31,13 @@ import (
 )
 
 // The world beyond the cluster, as the node's pods see it: servers the node runs in a network namespace of its own
-// on addresses outside every cluster range. Only traffic from the pod range is routed there (a routing rule of its
-// own, looked up before the host's tables), so the host's own traffic to these addresses, the metadata address
-// included, is left alone, and no probe of a test ever leaves the machine.
+// on addresses outside every cluster range. Traffic from the pod range is routed by a table of its own, looked up
+// before the host's: these addresses go to the namespace, and every other address outside the machine is
+// unreachable, so no packet of a pod ever leaves the machine (a Service address kube-proxy has not translated
+// included). The host's own traffic, to the metadata address too, is left alone.
 const (
-	// OutsideInternet stands for any host on the internet (TEST-NET-1, RFC 5737).
-	OutsideInternet = "192.0.2.10"
+	// OutsideInternet stands for any host on the internet (TEST-NET-3, RFC 5737).
+	OutsideInternet = "203.0.113.10"
 	// OutsidePartner stands for a host a Tenant allows by CIDR (TEST-NET-2): OutsidePartnerCIDR.
 	OutsidePartner     = "198.51.100.10"
 	OutsidePartnerCIDR = "198.51.100.0/24"
@@ -44,11 +46,12 @@ const (
 	// OutsidePort is the port every outside server listens on.
 	OutsidePort = 80
 
-	outsideNetns = "tnop-outside"
-	outsideLink  = "tnop-out0" // the host's end; its peer, tnop-out1, is in the namespace
-	outsideTable = "7244"      // the routing table and rule priority of the pods' way out
-	outsideHost  = "10.255.255.1"
-	outsidePeer  = "10.255.255.2"
+	outsideNetns    = "tnop-outside"
+	outsideLink     = "tnop-out0"     // the host's end; its peer, tnop-out1, is in the namespace
+	outsideTable    = "7244"          // the routing table and rule priority of the pods' way out
+	outsideHost     = "169.254.255.1" // the link's ends, link-local: tenants never reach the range anyway
+	outsidePeer     = "169.254.255.2"
+	outsideLinkCIDR = "169.254.255.0/30"
 )
 
 // OutsideAddresses are the outside servers' addresses.
@@ -57,6 +60,9 @@ func OutsideAddresses() []string { return []string{OutsideInternet, OutsidePartn
 // startOutside creates the outside network namespace, routes the pod range's traffic for its addresses there, and
 // runs netprobe on each of them.
 func (n *Node) startOutside(c *Cluster, netprobe string) error {
+	if err := outsideIsFree(); err != nil {
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `set -e
 ip netns add %[1]s
@@ -67,8 +73,10 @@ ip -n %[1]s link set lo up
 ip -n %[1]s addr add %[4]s/30 dev tnop-out1
 ip -n %[1]s link set tnop-out1 up
 ip -n %[1]s route add default via %[3]s
-ip rule add from %[5]s lookup %[6]s priority %[6]s
-`, outsideNetns, outsideLink, outsideHost, outsidePeer, podCIDR, outsideTable)
+ip route add unreachable default table %[6]s
+ip route add %[5]s dev %[7]s table %[6]s
+ip rule add from %[5]s iif %[7]s lookup %[6]s priority %[6]s
+`, outsideNetns, outsideLink, outsideHost, outsidePeer, podCIDR, outsideTable, nodeBridge)
 	listen := make([]string, 0, len(OutsideAddresses()))
 	for _, addr := range OutsideAddresses() {
 		fmt.Fprintf(&b, "ip -n %s addr add %s/32 dev tnop-out1\nip route add %s/32 via %s dev %s table %s\n",
@@ -78,7 +86,9 @@ ip rule add from %[5]s lookup %[6]s priority %[6]s
 	if out, err := exec.Command("/bin/sh", "-c", b.String()).CombinedOutput(); err != nil {
 		return fmt.Errorf("making the outside network: %w: %s", err, out)
 	}
-	return n.run(c, "outside", "/usr/sbin/ip", "netns", "exec", outsideNetns, netprobe, "-listen", strings.Join(listen, ","))
+	// The internet host answers DNS too: a resolver tenants must not reach unless their egress allows it.
+	return n.run(c, "outside", "/usr/sbin/ip", "netns", "exec", outsideNetns, netprobe, "-listen", strings.Join(listen, ","),
+		"-dns", net.JoinHostPort(OutsideInternet, "53"))
 }
 
 // outsideCleanup removes what startOutside made (its server stops with the node's processes).
@@ -147,4 +157,37 @@ func waitForNoNode(ctx context.Context) error {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// outsideIsFree fails when the machine's own network uses an address the outside servers or their link stand on:
+// pods would then reach the machine's neighbours, or nothing.
+func outsideIsFree() error {
+	ours := make([]netip.Prefix, 0, 1+len(OutsideAddresses()))
+	ours = append(ours, netip.MustParsePrefix(outsideLinkCIDR))
+	for _, addr := range OutsideAddresses() {
+		ours = append(ours, netip.PrefixFrom(netip.MustParseAddr(addr), 32))
+	}
+	out, err := exec.Command("ip", "-4", "-o", "route", "show", "table", "all").Output()
+	if err != nil {
+		return fmt.Errorf("reading the machine's routes: %w", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		// The first field that is an address or a prefix is the route's destination ("default" is none).
+		for _, field := range strings.Fields(line) {
+			p, err := netip.ParsePrefix(field)
+			if a, aerr := netip.ParseAddr(field); aerr == nil {
+				p, err = netip.PrefixFrom(a, a.BitLen()), nil
+			}
+			if err != nil {
+				continue
+			}
+			for _, o := range ours {
+				if p.Overlaps(o) {
+					return fmt.Errorf("the machine's network uses %s (route %q), where the node's outside servers stand (%s)", p, strings.TrimSpace(line), o)
+				}
+			}
+			break
+		}
+	}
+	return nil
 }

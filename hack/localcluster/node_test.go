@@ -121,6 +121,8 @@ func TestNodeRunsATenantsBackend(t *testing.T) {
 		}
 	}
 
+	checkNoWayOut(t, podIP)
+
 	containers := containerProcesses(t)
 	if len(containers) == 0 {
 		t.Fatal("no container process found on the host")
@@ -189,6 +191,16 @@ func describePods(d *appsv1.Deployment, pods []corev1.Pod) string {
 	return b.String()
 }
 
+// checkNoWayOut: nothing outside the machine but the outside servers is reachable for pods: a route lookup (no
+// packet sent) for an address on the internet, as from podIP, finds no way out.
+func checkNoWayOut(t *testing.T, podIP string) {
+	t.Helper()
+	route, err := exec.Command("ip", "route", "get", "8.8.8.8", "from", podIP, "iif", nodeBridge).CombinedOutput()
+	if !strings.Contains(string(route), "unreachable") && !strings.Contains(string(route), "No route to host") {
+		t.Errorf("pods have a way out of the machine: ip route get 8.8.8.8 from %s iif %s: %v %s", podIP, nodeBridge, err, route)
+	}
+}
+
 // checkNothingLeft: no process of the node, no mount below its directory, no bridge, no directory.
 func checkNothingLeft(t *testing.T, dir string) {
 	t.Helper()
@@ -211,6 +223,12 @@ func checkNothingLeft(t *testing.T, dir string) {
 	}
 	if rules, _ := exec.Command("ip", "rule", "show").Output(); strings.Contains(string(rules), "lookup "+outsideTable) {
 		t.Errorf("the routing rule to the outside servers is left: %s", rules)
+	}
+	links, _ := filepath.Glob("/var/log/containers/*.log")
+	for _, l := range links {
+		if target, err := os.Readlink(l); err == nil && strings.HasPrefix(target, dir) {
+			t.Errorf("a container log link is left: %s -> %s", l, target)
+		}
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the node's directory is left: %v", err)

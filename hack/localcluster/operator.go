@@ -111,12 +111,18 @@ func (c *Cluster) ServiceAccountConfig(ctx context.Context, namespace, name stri
 
 // WriteKubeconfig writes cfg (host, CA and a token or client certificate) as a kubeconfig file.
 func WriteKubeconfig(path string, cfg *rest.Config) error {
+	return clientcmd.WriteToFile(*Kubeconfig(cfg), path)
+}
+
+// Kubeconfig is cfg (host, CA, server name, and a token or client certificate) as a kubeconfig.
+func Kubeconfig(cfg *rest.Config) *clientcmdapi.Config {
+	const name = "local"
 	kc := clientcmdapi.NewConfig()
-	kc.Clusters["local"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken, ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}
-	kc.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "user"}
-	kc.CurrentContext = "local"
-	return clientcmd.WriteToFile(*kc, path)
+	kc.Clusters[name] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData, TLSServerName: cfg.ServerName}
+	kc.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken, ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}
+	kc.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
+	kc.CurrentContext = name
+	return kc
 }
 
 // ManagerBinary returns the operator binary for a test: $MANAGER_BINARY when set (make test builds bin/manager),
@@ -132,7 +138,8 @@ func ManagerBinary(repoRoot string) (path string, cleanup func(), err error) {
 	cleanup = func() { _ = os.RemoveAll(dir) }
 	path = filepath.Join(dir, "manager")
 	cmd := exec.Command("go", "build", "-o", path, ".")
-	cmd.Dir = repoRoot
+	// Static, as the Dockerfile builds it: the binary may go into an image without a C library.
+	cmd.Dir, cmd.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("building the manager: %w: %s", err, out)

@@ -102,9 +102,9 @@ func (w *world) tenantPolicies(ctx context.Context, t *testing.T) {
 	}
 	w.check(ctx, t, section, []cell{
 		{from: alpha, to: "alpha back-end, admin port", addr: port(w.backends[alpha], adminPort), want: true, why: "its namespace, as before"},
-		{from: gamma, to: "alpha netprobe", addr: port(w.agents[alpha], agentPort), why: "the policy opens nothing to other tenants"},
-		{from: ingress, to: "alpha netprobe", addr: port(w.agents[alpha], agentPort), why: "nor to other namespaces"},
-		{from: alpha, to: "gamma netprobe", addr: port(w.agents[gamma], agentPort), why: "nor egress out of it"},
+		{from: gamma, to: "alpha netprobe", addr: port(w.agents[alpha], localcluster.NetprobePort), why: "the policy opens nothing to other tenants"},
+		{from: ingress, to: "alpha netprobe", addr: port(w.agents[alpha], localcluster.NetprobePort), why: "nor to other namespaces"},
+		{from: alpha, to: "gamma netprobe", addr: port(w.agents[gamma], localcluster.NetprobePort), why: "nor egress out of it"},
 	})
 }
 
@@ -212,8 +212,7 @@ func processIdentity(t *testing.T, pid string) (uid, rootMount string) {
 func (w *world) podSecurity(ctx context.Context, t *testing.T) {
 	const section = "Pod Security (alpha's owner)"
 	c := w.asOwner(t)
-	privileged := agentPod(alpha, w.Node.NetprobeImage)
-	privileged.Name = "privileged"
+	privileged := localcluster.NetprobePod(alpha, "privileged", w.Node.NetprobeImage)
 	privileged.Spec.Containers[0].SecurityContext.Privileged = ptr.To(true)
 	privileged.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
 	err := c.Create(ctx, privileged)
@@ -223,7 +222,7 @@ func (w *world) podSecurity(ctx context.Context, t *testing.T) {
 		t.Error("alpha's owner created a privileged pod")
 	}
 
-	root := agentPod(alpha, w.Node.NetprobeImage)
+	root := localcluster.NetprobePod(alpha, "netprobe", w.Node.NetprobeImage)
 	root.Spec.SecurityContext.RunAsNonRoot, root.Spec.SecurityContext.RunAsUser = nil, ptr.To[int64](0)
 	labels := map[string]string{"app": "as-root"}
 	deployment := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "as-root", Namespace: alpha}, Spec: appsv1.DeploymentSpec{
@@ -298,7 +297,7 @@ func (w *world) convergence(ctx context.Context, t *testing.T) {
 		if err := w.k8s.Patch(ctx, tenant, client.RawPatch(types.MergePatchType, patch)); err != nil {
 			t.Fatal(err)
 		}
-		var got Dial
+		var got localcluster.Dial
 		err = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			got = w.dial(ctx, t, gamma, target)
 			return got.Connected == step.want, nil
@@ -428,4 +427,36 @@ func (w *world) restartOperator(ctx context.Context, between func() error, args 
 	}
 	w.operator = op
 	return nil
+}
+
+// dnsAndServices: tenants resolve through the cluster DNS and nothing else, reach the DNS pods on the DNS port
+// only, and Service addresses (kube-proxy's DNAT) are held to the same policies as pod addresses.
+func (w *world) dnsAndServices(ctx context.Context, t *testing.T) {
+	dns := &corev1.Pod{}
+	if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: metav1.NamespaceSystem, Name: "coredns"}, dns); err != nil {
+		t.Fatal(err)
+	}
+	service := func(tenant string) (name, clusterIP string) {
+		s := &corev1.Service{}
+		if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: tenant, Name: render.BackendName}, s); err != nil {
+			t.Fatal(err)
+		}
+		return render.BackendName + "." + tenant + ".svc.cluster.local", s.Spec.ClusterIP
+	}
+	alphaName, alphaIP := service(alpha)
+	betaName, _ := service(beta)
+	outsideDNS := port(localcluster.OutsideInternet, 53)
+	clusterDNS := port(localcluster.ClusterDNS, 53)
+	w.check(ctx, t, "DNS and Services (CoreDNS as a kube-system pod, kube-proxy)", []cell{
+		{from: alpha, to: alphaName + " (its resolv.conf)", lookup: alphaName, expect: alphaIP, want: true, why: "the cluster DNS answers with the Service's address"},
+		{from: alpha, to: alphaName + " via " + clusterDNS, addr: clusterDNS, lookup: alphaName, expect: alphaIP, want: true, why: "allow-dns, through the kube-dns Service"},
+		{from: alpha, to: "the DNS pod, health port", addr: port(dns.Status.PodIP, localcluster.DNSHealthPort), why: "the DNS port only"},
+		{from: alpha, to: "a DNS server on the internet host", addr: outsideDNS, lookup: "example.com.", why: "DNS through the cluster DNS only"},
+		{from: beta, to: "a DNS server on the internet host", addr: outsideDNS, lookup: "example.com.", why: "its CIDR only"},
+		{from: gamma, to: "a DNS server on the internet host", addr: outsideDNS, lookup: "example.com.", want: true, why: "allowInternet opens it"},
+		{from: beta, to: alphaName + ":8080", addr: port(alphaName, backendPort), want: true, why: "alpha allows beta, by Service name"},
+		{from: gamma, to: alphaName + ":8080", addr: port(alphaName, backendPort), why: "alpha does not allow gamma, by Service name"},
+		{from: alpha, to: betaName + ":8080", addr: port(betaName, backendPort), why: "one way, by Service name"},
+		{from: outsider, to: alphaName + ":8080", addr: port(alphaName, backendPort), why: "an unmanaged namespace, by Service name"},
+	})
 }

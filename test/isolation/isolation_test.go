@@ -18,15 +18,13 @@ package isolation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,7 +73,6 @@ const (
 
 	backendPort = 8080
 	adminPort   = 9090 // the example back-end's second port, which its Service does not name
-	agentPort   = 9000
 	owner       = "owner@alpha.example"
 )
 
@@ -105,15 +102,15 @@ func TestIsolation(t *testing.T) {
 			{from: alpha, to: "alpha back-end, admin port", addr: port(a, adminPort), want: true, why: "same namespace, any port"},
 			{from: beta, to: "alpha back-end", addr: port(a, backendPort), want: true, why: "alpha allows beta"},
 			{from: beta, to: "alpha back-end, admin port", addr: port(a, adminPort), why: "the back-end's port only"},
-			{from: beta, to: "alpha netprobe", addr: port(w.agents[alpha], agentPort), why: "the back-end's pods only"},
+			{from: beta, to: "alpha netprobe", addr: port(w.agents[alpha], localcluster.NetprobePort), why: "the back-end's pods only"},
 			{from: alpha, to: "beta back-end", addr: port(b, backendPort), why: "one way: beta allows no one"},
 			{from: gamma, to: "alpha back-end", addr: port(a, backendPort), why: "alpha does not allow gamma"},
-			{from: gamma, to: "beta netprobe", addr: port(w.agents[beta], agentPort), why: "other tenant"},
+			{from: gamma, to: "beta netprobe", addr: port(w.agents[beta], localcluster.NetprobePort), why: "other tenant"},
 			{from: ingress, to: "alpha back-end", addr: port(a, backendPort), want: true, why: "ingress controllers reach back-ends"},
 			{from: ingress, to: "alpha back-end, admin port", addr: port(a, adminPort), why: "the back-end's port only"},
-			{from: ingress, to: "alpha netprobe", addr: port(w.agents[alpha], agentPort), why: "the back-end's pods only"},
+			{from: ingress, to: "alpha netprobe", addr: port(w.agents[alpha], localcluster.NetprobePort), why: "the back-end's pods only"},
 			{from: outsider, to: "alpha back-end", addr: port(a, backendPort), why: "an unmanaged namespace"},
-			{from: alpha, to: "outsider netprobe", addr: port(w.agents[outsider], agentPort), why: "egress is denied by default"},
+			{from: alpha, to: "outsider netprobe", addr: port(w.agents[outsider], localcluster.NetprobePort), why: "egress is denied by default"},
 		})
 	})
 
@@ -136,6 +133,7 @@ func TestIsolation(t *testing.T) {
 		})
 	})
 
+	t.Run("dns and services", func(t *testing.T) { w.dnsAndServices(ctx, t) })
 	t.Run("tenant policies cannot open", func(t *testing.T) { w.tenantPolicies(ctx, t) })
 	t.Run("back-end", func(t *testing.T) { w.backendHardening(ctx, t) })
 	t.Run("pod security", func(t *testing.T) { w.podSecurity(ctx, t) })
@@ -208,7 +206,7 @@ func start(ctx context.Context, t *testing.T) *world {
 		w.waitReady(ctx, t, tenant.Name)
 	}
 	for _, ns := range []string{alpha, beta, gamma, ingress, outsider} {
-		if err := k8s.Create(ctx, agentPod(ns, installed.Node.NetprobeImage)); err != nil {
+		if err := k8s.Create(ctx, localcluster.NetprobePod(ns, "netprobe", installed.Node.NetprobeImage)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -219,25 +217,6 @@ func start(ctx context.Context, t *testing.T) *world {
 		w.backends[tenant] = w.backendPod(ctx, t, tenant).Status.PodIP
 	}
 	return w
-}
-
-// agentPod is a netprobe pod that meets Pod Security "restricted" and the guardrails.
-func agentPod(namespace, image string) *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "netprobe", Namespace: namespace, Labels: map[string]string{"app": "netprobe"}},
-		Spec: corev1.PodSpec{
-			AutomountServiceAccountToken: ptr.To(false),
-			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](65532),
-				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
-			Containers: []corev1.Container{{
-				Name: "netprobe", Image: image, ImagePullPolicy: corev1.PullAlways,
-				Args:  []string{"-listen", ":" + strconv.Itoa(agentPort)},
-				Ports: []corev1.ContainerPort{{ContainerPort: agentPort}},
-				SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
-					Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
-			}},
-		},
-	}
 }
 
 func (w *world) waitReady(ctx context.Context, t *testing.T, name string) {
@@ -266,7 +245,7 @@ func (w *world) waitForAgent(ctx context.Context, t *testing.T, namespace string
 		if pod.Status.PodIP == "" {
 			return false, nil
 		}
-		lastErr = get(ctx, "http://"+port(pod.Status.PodIP, agentPort)+"/", nil)
+		lastErr = localcluster.NetprobeAnswers(ctx, pod.Status.PodIP)
 		return lastErr == nil, nil
 	})
 	if err != nil {
@@ -291,10 +270,35 @@ func (w *world) backendPod(ctx context.Context, t *testing.T, tenant string) *co
 	return nil
 }
 
-// cell is one connection of the matrix: from a namespace's netprobe pod to addr.
+// cell is one connection of the matrix: from a namespace's netprobe pod to addr; or, with lookup set, a DNS lookup
+// of that name through addr ("" for the pod's own resolver), which succeeds when it answers (with expect, when the
+// answer holds that address).
 type cell struct {
 	from, to, addr, why string
+	lookup, expect      string
 	want                bool
+}
+
+// outcome is what a cell got: whether it connected (or was answered), and how, for the report.
+type outcome struct {
+	ok   bool
+	text string
+}
+
+func (w *world) probe(ctx context.Context, t *testing.T, c cell) outcome {
+	t.Helper()
+	if c.lookup == "" {
+		d := w.dial(ctx, t, c.from, c.addr)
+		return outcome{ok: d.Connected, text: d.String()}
+	}
+	r := w.resolve(ctx, t, c.from, c.lookup, c.addr)
+	if r.Error != "" {
+		return outcome{text: "no answer (" + errText(errors.New(r.Error), "") + ")"}
+	}
+	if c.expect != "" && !slices.Contains(r.Addrs, c.expect) {
+		return outcome{text: "wrong answer " + strings.Join(r.Addrs, ",")}
+	}
+	return outcome{ok: true, text: "answered " + strings.Join(r.Addrs, ",")}
 }
 
 // check measures every cell and records it. Policies follow a new pod within a second or two, so an allowed
@@ -302,14 +306,14 @@ type cell struct {
 // through (the policies are in force by then), twice.
 func (w *world) check(ctx context.Context, t *testing.T, section string, cells []cell) {
 	t.Helper()
-	got := make([]Dial, len(cells))
+	got := make([]outcome, len(cells))
 	for i, c := range cells {
 		if !c.want {
 			continue
 		}
 		_ = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-			got[i] = w.dial(ctx, t, c.from, c.addr)
-			return got[i].Connected, nil
+			got[i] = w.probe(ctx, t, c)
+			return got[i].ok, nil
 		})
 	}
 	for i, c := range cells {
@@ -317,19 +321,29 @@ func (w *world) check(ctx context.Context, t *testing.T, section string, cells [
 			continue
 		}
 		for range 2 {
-			if got[i] = w.dial(ctx, t, c.from, c.addr); got[i].Connected {
+			if got[i] = w.probe(ctx, t, c); got[i].ok {
 				break
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
 	}
 	for i, c := range cells {
-		ok := got[i].Connected == c.want
-		report.add(row{section: section, from: c.from, to: c.to, want: verdict(c.want) + " (" + c.why + ")", got: got[i].String(), ok: ok})
+		ok := got[i].ok == c.want
+		report.add(row{section: section, from: c.from, to: c.to, want: c.verdict() + " (" + c.why + ")", got: got[i].text, ok: ok})
 		if !ok {
-			t.Errorf("%s -> %s (%s): got %s, want %s (%s)", c.from, c.to, c.addr, got[i], verdict(c.want), c.why)
+			t.Errorf("%s -> %s (%s): got %s, want %s (%s)", c.from, c.to, c.addr, got[i].text, c.verdict(), c.why)
 		}
 	}
+}
+
+func (c cell) verdict() string {
+	switch {
+	case c.lookup != "" && c.want:
+		return "answered"
+	case c.lookup != "":
+		return "no answer"
+	}
+	return verdict(c.want)
 }
 
 func verdict(connect bool) string {
@@ -339,50 +353,24 @@ func verdict(connect bool) string {
 	return "refused"
 }
 
-// Dial is netprobe's answer to /dial.
-type Dial struct {
-	Connected bool   `json:"connected"`
-	Failure   string `json:"failure,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-func (d Dial) String() string {
-	if d.Connected {
-		return "connected"
-	}
-	return d.Failure
-}
-
-// dial asks the netprobe pod of namespace to connect to addr. The node reaches every pod, whatever the policies.
-func (w *world) dial(ctx context.Context, t *testing.T, namespace, addr string) Dial {
+// dial asks the netprobe pod of namespace to connect to addr.
+func (w *world) dial(ctx context.Context, t *testing.T, namespace, addr string) localcluster.Dial {
 	t.Helper()
-	var d Dial
-	u := "http://" + port(w.agents[namespace], agentPort) + "/dial?timeout=1s&addr=" + url.QueryEscape(addr)
-	if err := get(ctx, u, &d); err != nil {
+	d, err := localcluster.NetprobeDial(ctx, w.agents[namespace], addr)
+	if err != nil {
 		t.Fatalf("asking the netprobe pod of %s: %v", namespace, err)
 	}
 	return d
 }
 
-var httpClient = &http.Client{Timeout: 5 * time.Second}
-
-func get(ctx context.Context, u string, into any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+// resolve asks the netprobe pod of namespace to look name up, through server ("" for its resolv.conf).
+func (w *world) resolve(ctx context.Context, t *testing.T, namespace, name, server string) localcluster.Resolve {
+	t.Helper()
+	r, err := localcluster.NetprobeResolve(ctx, w.agents[namespace], name, server)
 	if err != nil {
-		return err
+		t.Fatalf("asking the netprobe pod of %s: %v", namespace, err)
 	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return errors.New(resp.Status)
-	}
-	if into == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(into)
+	return r
 }
 
 func port(host string, p int) string { return net.JoinHostPort(host, strconv.Itoa(p)) }

@@ -113,7 +113,7 @@ func tokenID(t *testing.T, kubeconfig string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := strings.Split(cfg.AuthInfos["user"].Token, ".")
+	parts := strings.Split(cfg.AuthInfos[cfg.Contexts[cfg.CurrentContext].AuthInfo].Token, ".")
 	if len(parts) != 3 {
 		t.Fatal("the operator's kubeconfig holds no JWT")
 	}
