@@ -153,7 +153,7 @@ test-docs: $(MANAGER) control-plane $(HELM) $(KUSTOMIZE) ## Run the commands of 
 BENCH_N ?= 200
 BENCH_ARGS ?=
 .PHONY: bench
-bench: $(MANAGER) control-plane ## Measure provisioning against the raw apiserver limit, API cost, steady-state writes, memory, drift repair (BENCH_N=200; BENCH_ARGS="-idle=1m ...").
+bench: $(MANAGER) control-plane node ## Measure provisioning against the raw apiserver limit, API cost, steady-state writes, memory, drift repair, tenants to Ready on the node (BENCH_N=200; BENCH_ARGS="-idle=1m ...").
 	$(GO) run ./test/bench -n $(BENCH_N) -manager $(MANAGER) -json $(BIN)/bench.json -markdown $(BIN)/bench.md $(BENCH_ARGS)
 
 ##@ Build

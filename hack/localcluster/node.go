@@ -279,9 +279,9 @@ state = %[2]q
 			"http://"+n.Registry.Host, "http://"+n.Registry.Host),
 		filepath.Join("cni", "10-bridge.conflist"): fmt.Sprintf(`{"cniVersion": "0.4.0", "name": %q, "plugins": [
   {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": true, "hairpinMode": true,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": %q}},
   {"type": "portmap", "capabilities": {"portMappings": true}}]}
-`, nodeNetwork, nodeBridge, podCIDR),
+`, nodeNetwork, nodeBridge, podCIDR, filepath.Join(n.dir, "cni-ipam")),
 		// cgroup v1 hosts are deprecated, not refused; no QoS cgroups or eviction on a test machine.
 		"kubelet.yaml": fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration

@@ -54,6 +54,8 @@ for n in $(ls /var/run/netns 2>/dev/null); do
   case " %[2]s " in *" $n "*) ;; *) case "$n" in cni-*) ip netns del "$n" 2>/dev/null ;; esac ;; esac
 done
 ip link del %[3]s 2>/dev/null
+# Addresses host-local handed out went below the node's directory; earlier versions kept them here, and leaked them.
+rm -rf /var/lib/cni/networks/%[7]s
 # The kubelet links every container's log into /var/log/containers, whatever its podLogsDir.
 for l in /var/log/containers/*.log; do case "$(readlink "$l")" in "$W"/*) rm -f "$l" ;; esac; done
 %[6]sclean_table() { # binary table chains-before
@@ -104,6 +106,6 @@ func (n *Node) writeCleanup() error {
 		sets = strings.Fields(string(out))
 	}
 	n.cleanupScript = filepath.Join(n.dir, "cleanup.sh")
-	script := fmt.Sprintf(nodeCleanupScript, n.dir, strings.Join(netns, " "), nodeBridge, strings.Join(tables, "\n"), strings.Join(sets, " "), outsideCleanup)
+	script := fmt.Sprintf(nodeCleanupScript, n.dir, strings.Join(netns, " "), nodeBridge, strings.Join(tables, "\n"), strings.Join(sets, " "), outsideCleanup, nodeNetwork)
 	return os.WriteFile(n.cleanupScript, []byte(script), 0o700)
 }

@@ -224,6 +224,9 @@ func checkNothingLeft(t *testing.T, dir string) {
 	if rules, _ := exec.Command("ip", "rule", "show").Output(); strings.Contains(string(rules), "lookup "+outsideTable) {
 		t.Errorf("the routing rule to the outside servers is left: %s", rules)
 	}
+	if _, err := os.Stat(filepath.Join("/var/lib/cni/networks", nodeNetwork)); err == nil {
+		t.Errorf("CNI's address reservations are left in /var/lib/cni/networks/%s", nodeNetwork)
+	}
 	links, _ := filepath.Glob("/var/log/containers/*.log")
 	for _, l := range links {
 		if target, err := os.Readlink(l); err == nil && strings.HasPrefix(target, dir) {

@@ -47,6 +47,7 @@ type options struct {
 	workers          int
 	idle             time.Duration
 	driftTenants     int
+	nodeTenants      int
 	jsonPath, mdPath string
 	manager          string
 	goMemLimit       string
@@ -62,6 +63,7 @@ func main() {
 	flag.IntVar(&o.workers, "max-concurrent-reconciles", 4, "the operator's workers (and the raw client's)")
 	flag.DurationVar(&o.idle, "idle", 5*time.Minute, "how long to watch the idle operator for writes")
 	flag.IntVar(&o.driftTenants, "drift-tenants", 50, "tenants whose default-deny NetworkPolicy is deleted at once")
+	flag.IntVar(&o.nodeTenants, "node-tenants", 20, "tenants provisioned to Ready on a cluster with a node, back-ends running (0: none; TEST_NODE=skip skips too)")
 	flag.StringVar(&o.jsonPath, "json", "bin/bench.json", "where to write the figures as JSON")
 	flag.StringVar(&o.mdPath, "markdown", "bin/bench.md", "where to write the markdown table")
 	flag.StringVar(&o.manager, "manager", "bin/manager", "the operator binary")
@@ -133,6 +135,9 @@ func run(ctx context.Context, o options) (*report, error) {
 	logf("operator: %d tenants", o.n)
 	if err := measureOperator(ctx, root, o, r); err != nil {
 		return nil, fmt.Errorf("operator phase: %w", err)
+	}
+	if err := measureNode(ctx, root, o, r); err != nil {
+		return nil, fmt.Errorf("node phase: %w", err)
 	}
 	return r, nil
 }

@@ -18,6 +18,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +54,18 @@ func TestUnmetTargets(t *testing.T) {
 				t.Errorf("unmet = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestNodeRow: the node phase's figures, or why it was skipped, are in the table; never silently absent.
+func TestNodeRow(t *testing.T) {
+	r := &report{Tenants: 200}
+	r.Node.Skipped = "TEST_NODE=skip"
+	if md := r.markdown(); !strings.Contains(md, "| on the node: tenants to Ready, back-ends available | skipped: TEST_NODE=skip |") {
+		t.Errorf("a skipped node phase is not reported:\n%s", md)
+	}
+	r.Node.Skipped, r.Node.Tenants, r.Node.Pods, r.Node.ProvisionedSeconds, r.Node.ReadySeconds = "", 20, 40, 15.1, 16.9
+	if md := r.markdown(); !strings.Contains(md, "20 tenants (40 back-end pods) created to provisioned → Ready, back-ends available | 15.1 s → 16.9 s |") {
+		t.Errorf("the node phase's figures are not reported:\n%s", md)
 	}
 }

@@ -86,17 +86,23 @@ func TestMain(m *testing.M) {
 }
 
 // helmBinary is $HELM_BINARY (set by make test), or the helm make tools built into bin/.
-func helmBinary(t *testing.T) string {
+func helmBinary(t *testing.T) string { return toolBinary(t, "helm", "HELM_BINARY") }
+
+// kustomizeBinary is $KUSTOMIZE_BINARY (set by make test), or the kustomize make tools built into bin/.
+func kustomizeBinary(t *testing.T) string { return toolBinary(t, "kustomize", "KUSTOMIZE_BINARY") }
+
+// toolBinary is $env, or the newest bin/<tool>-<version>/<tool>.
+func toolBinary(t *testing.T, tool, env string) string {
 	t.Helper()
-	if b := os.Getenv("HELM_BINARY"); b != "" {
+	if b := os.Getenv(env); b != "" {
 		return b
 	}
-	found, _ := filepath.Glob(filepath.Join(repoRoot, "bin", "helm-*", "helm"))
+	found, _ := filepath.Glob(filepath.Join(repoRoot, "bin", tool+"-*", tool))
 	if len(found) == 0 {
 		if testing.Short() {
-			t.Skip("helm is not built (make tools)")
+			t.Skip(tool + " is not built (make tools)")
 		}
-		t.Fatal("helm is not built: run 'make tools' or set HELM_BINARY")
+		t.Fatalf("%s is not built: run 'make tools' or set %s", tool, env)
 	}
 	return found[len(found)-1]
 }

@@ -18,7 +18,6 @@ package install
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -250,17 +249,4 @@ func pushBackendImage(ctx context.Context, t *testing.T, c *localcluster.Cluster
 		t.Fatal(err)
 	}
 	return image
-}
-
-// kustomizeBinary is $KUSTOMIZE_BINARY (make test sets it), or the one make tools built.
-func kustomizeBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("KUSTOMIZE_BINARY"); b != "" {
-		return b
-	}
-	found, _ := filepath.Glob(filepath.Join(repoRoot, "bin", "kustomize-*", "kustomize"))
-	if len(found) == 0 {
-		t.Fatal("kustomize is not built: run 'make tools' or set KUSTOMIZE_BINARY")
-	}
-	return found[len(found)-1]
 }

@@ -458,5 +458,7 @@ func (w *world) dnsAndServices(ctx context.Context, t *testing.T) {
 		{from: gamma, to: alphaName + ":8080", addr: port(alphaName, backendPort), why: "alpha does not allow gamma, by Service name"},
 		{from: alpha, to: betaName + ":8080", addr: port(betaName, backendPort), why: "one way, by Service name"},
 		{from: outsider, to: alphaName + ":8080", addr: port(alphaName, backendPort), why: "an unmanaged namespace, by Service name"},
+		{from: outsider, to: "the apiserver (kubernetes.default.svc:443)", addr: "kubernetes.default.svc.cluster.local:443", want: true, why: "control: pods reach it where nothing blocks"},
+		{from: alpha, to: "the apiserver (kubernetes.default.svc:443)", addr: "kubernetes.default.svc.cluster.local:443", why: "egress is denied by default"},
 	})
 }

@@ -41,7 +41,6 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
-	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -254,20 +253,14 @@ func (w *world) waitForAgent(ctx context.Context, t *testing.T, namespace string
 	return pod.Status.PodIP
 }
 
+// backendPod is a Ready back-end pod of tenant.
 func (w *world) backendPod(ctx context.Context, t *testing.T, tenant string) *corev1.Pod {
 	t.Helper()
-	var pods corev1.PodList
-	selector := render.BackendSelector(&tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tenant}})
-	if err := w.k8s.List(ctx, &pods, client.InNamespace(tenant), client.MatchingLabels(selector)); err != nil {
-		t.Fatal(err)
+	p := w.readyBackendPod(ctx, t, tenant)
+	if p == nil {
+		t.Fatalf("no Ready back-end pod in %s", tenant)
 	}
-	for i := range pods.Items {
-		if p := &pods.Items[i]; p.Status.PodIP != "" && p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
-			return p
-		}
-	}
-	t.Fatalf("no running back-end pod in %s", tenant)
-	return nil
+	return p
 }
 
 // cell is one connection of the matrix: from a namespace's netprobe pod to addr; or, with lookup set, a DNS lookup
