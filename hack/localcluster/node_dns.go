@@ -18,11 +18,9 @@ package localcluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -177,15 +175,12 @@ func (n *Node) startDNS(ctx context.Context, c *Cluster) error {
 	if err != nil {
 		return err
 	}
-	if err := waitForDNS(ctx, cs, pod); err != nil {
-		return err
-	}
-	return n.waitForServiceDNS(ctx)
+	return n.waitForServiceDNS(ctx, cs, pod)
 }
 
 // waitForServiceDNS waits until kube-proxy has the kube-dns Service's rules and a lookup through its address
-// answers: kube-proxy and CoreDNS work together.
-func (n *Node) waitForServiceDNS(ctx context.Context) error {
+// answers: CoreDNS is ready (its kubernetes plugin synced) and kube-proxy sends it queries.
+func (n *Node) waitForServiceDNS(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod) error {
 	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "udp", net.JoinHostPort(ClusterDNS, "53"))
 	}}
@@ -206,7 +201,11 @@ func (n *Node) waitForServiceDNS(ctx context.Context) error {
 		return slices.Contains(addrs, ClusterDNS), nil
 	})
 	if err != nil {
-		return fmt.Errorf("the cluster DNS does not answer through its Service (%v): %w", last, err)
+		phase := "unknown"
+		if p, gerr := cs.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{}); gerr == nil {
+			phase = string(p.Status.Phase)
+		}
+		return fmt.Errorf("the cluster DNS does not answer through its Service (%v; CoreDNS pod %s): %w", last, phase, err)
 	}
 	return nil
 }
@@ -232,31 +231,6 @@ func dnsPod(ns, name, image string, labels map[string]string) *corev1.Pod {
 		Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{
 			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}}},
 	}}
-}
-
-// waitForDNS waits until CoreDNS says it is ready (its kubernetes plugin has synced), asking it from the node.
-func waitForDNS(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last error
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		p, err := cs.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
-		if err != nil || p.Status.PodIP == "" {
-			last = fmt.Errorf("no pod address yet (%v)", err)
-			return false, nil
-		}
-		resp, err := client.Get("http://" + net.JoinHostPort(p.Status.PodIP, fmt.Sprint(dnsReadyPort)) + "/ready")
-		if err != nil {
-			last = err
-			return false, nil
-		}
-		_ = resp.Body.Close()
-		last = errors.New(resp.Status)
-		return resp.StatusCode == http.StatusOK, nil
-	})
-	if err != nil {
-		return fmt.Errorf("CoreDNS is not ready (%v): %w", last, err)
-	}
-	return nil
 }
 
 // pushBinary packs a built binary as an image running /<name> as nonroot and pushes it as <name>:dev.

@@ -111,18 +111,12 @@ func (c *Cluster) ServiceAccountConfig(ctx context.Context, namespace, name stri
 
 // WriteKubeconfig writes cfg (host, CA and a token or client certificate) as a kubeconfig file.
 func WriteKubeconfig(path string, cfg *rest.Config) error {
-	return clientcmd.WriteToFile(*Kubeconfig(cfg), path)
-}
-
-// Kubeconfig is cfg (host, CA, server name, and a token or client certificate) as a kubeconfig.
-func Kubeconfig(cfg *rest.Config) *clientcmdapi.Config {
-	const name = "local"
 	kc := clientcmdapi.NewConfig()
-	kc.Clusters[name] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData, TLSServerName: cfg.ServerName}
-	kc.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken, ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}
-	kc.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
-	kc.CurrentContext = name
-	return kc
+	kc.Clusters["local"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken, ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}
+	kc.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "user"}
+	kc.CurrentContext = "local"
+	return clientcmd.WriteToFile(*kc, path)
 }
 
 // ManagerBinary returns the operator binary for a test: $MANAGER_BINARY when set (make test builds bin/manager),
