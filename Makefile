@@ -111,10 +111,11 @@ vulncheck: ## Check the code and its dependencies for known vulnerabilities (dat
 ##@ Test
 
 .PHONY: test
-test: vet $(MANAGER) control-plane node $(HELM) $(KUSTOMIZE) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD) and security.
-	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) SECURITY_REPORT=$(BIN)/escape-report.md ISOLATION_REPORT=$(BIN)/isolation-report.md DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./...
+test: vet $(MANAGER) control-plane node postgres $(HELM) $(KUSTOMIZE) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD), security, isolation and database.
+	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) SECURITY_REPORT=$(BIN)/escape-report.md ISOLATION_REPORT=$(BIN)/isolation-report.md DATABASE_REPORT=$(BIN)/database-report.md DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./...
 	@cat $(BIN)/escape-report.md
 	@cat $(BIN)/isolation-report.md
+	@cat $(BIN)/database-report.md
 	@cat $(BIN)/docs-report.md
 
 .PHONY: test-unit
@@ -126,7 +127,7 @@ test-integration: control-plane node ## Run the envtest suites (controllers, loc
 	$(GO) test $(GO_TEST_FLAGS) ./controllers/... ./hack/localcluster/...
 
 .PHONY: test-security
-test-security: $(MANAGER) control-plane ## Run the tenant-escape suite (guardrails, MTB checks) and print its table.
+test-security: $(MANAGER) control-plane node ## Run the tenant-escape suite (guardrails, MTB checks; its network attempts as packets on the node) and print its table.
 	MANAGER_BINARY=$(MANAGER) SECURITY_REPORT=$(BIN)/escape-report.md $(GO) test $(GO_TEST_FLAGS) ./test/security/...
 	@cat $(BIN)/escape-report.md
 
@@ -134,6 +135,11 @@ test-security: $(MANAGER) control-plane ## Run the tenant-escape suite (guardrai
 test-isolation: $(MANAGER) control-plane node ## Prove isolation with packets on the node: the matrix of connections between tenants' pods and to the outside, printed as a table.
 	MANAGER_BINARY=$(MANAGER) ISOLATION_REPORT=$(BIN)/isolation-report.md $(GO) test $(GO_TEST_FLAGS) ./test/isolation/...
 	@cat $(BIN)/isolation-report.md
+
+.PHONY: test-database
+test-database: postgres ## Prove tenant data isolation in PostgreSQL with real SQL, model by model, printed as tables.
+	DATABASE_REPORT=$(BIN)/database-report.md $(GO) test $(GO_TEST_FLAGS) ./hack/localpostgres/... ./controllers/database/... ./test/database/...
+	@cat $(BIN)/database-report.md
 
 .PHONY: test-install
 test-install: $(MANAGER) control-plane $(HELM) ## Run the install tests: chart lint/template/install/upgrade, kustomize install, GitOps, Argo CD health check.
@@ -186,6 +192,10 @@ control-plane: $(KUBE_APISERVER) $(ETCD) ## Build etcd, kube-apiserver, kube-con
 node: control-plane ## Build the node's kubelet, kube-scheduler, kube-proxy, kube-router and CoreDNS, and install its Debian packages (root; TEST_NODE=skip skips the node tier).
 	@if [ "$(TEST_NODE)" != skip ]; then hack/build-tools.sh node; fi
 	@hack/node-packages.sh
+
+.PHONY: postgres
+postgres: ## Install Debian's postgresql package when missing, for the database tier's test server (root; TEST_DATABASE=skip skips the tier).
+	@hack/postgres-packages.sh
 
 $(CONTROLLER_GEN):
 	hack/build-tools.sh controller-gen

@@ -17,7 +17,8 @@ limitations under the License.
 // Package controllers is the Tenant reconciler: the flow of a pass, and the cluster reads and writes it makes.
 //
 // A pass (tenant_controller.go) runs phases over a per-tenant scope (scope.go): claim the namespace (claim.go),
-// observe what the desired state depends on (observe.go), render it (package render), apply what differs
+// observe what the desired state depends on (observe.go), render it (package render), provision the tenant's
+// database (database.go, package database), apply what differs
 // (apply.go), prune what is no longer desired (prune.go), account for what changed (account.go), and report: one
 // place computes the status (package status), writes it when it changed and decides when to come back
 // (report.go). What the reconciler remembers of a tenant between passes is one memo with a single forget
@@ -30,6 +31,7 @@ limitations under the License.
 //   - ssa: server-side apply requests, the owned-fields hash, foreign fields; no domain.
 //   - slimcache: the cache transforms and the interner; no client.
 //   - pki: the operator's CA and the back-end certificates.
+//   - database: tenants' PostgreSQL databases (catalog, plan, provisioner); API types, render (names), pgx.
 //   - metricsauth: the metrics endpoint's authentication filter; no domain.
 //
 // None of them imports this package.

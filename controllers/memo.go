@@ -39,6 +39,8 @@ type tenantMemo struct {
 	secrets secretMemory
 	// expectations are the objects created for the tenant that the cache has not shown yet.
 	expectations expectations
+	// databaseFailures counts the passes in a row that could not provision the tenant's database (its backoff).
+	databaseFailures int
 }
 
 // statusWrite is the last status the operator wrote for a tenant (status.Digest), and the Tenant's resourceVersion

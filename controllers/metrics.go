@@ -47,8 +47,12 @@ var (
 		Name: "tenant_operator_tenant_phase",
 		Help: "1 for the phase each tenant is in (one series per tenant).",
 	}, []string{metricTenant, "phase"})
+	databaseStatements = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tenant_operator_database_statements_total",
+		Help: "SQL statements run on registered database servers to provision tenants (catalog reads excluded), by server.",
+	}, []string{"server"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(driftCorrections, secretRotations, reconcileErrors, certificateExpiry, tenantPhase)
+	metrics.Registry.MustRegister(driftCorrections, secretRotations, reconcileErrors, certificateExpiry, tenantPhase, databaseStatements)
 }

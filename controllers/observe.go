@@ -33,7 +33,7 @@ import (
 )
 
 // observe gathers the current state the desired state depends on: the generated secrets (as the operator last wrote
-// them, see secretMemory), the tenants that allow this one in, and the CA.
+// them, see secretMemory), the tenants that allow this one in, the database server's registration, and the CA.
 func (r *TenantReconciler) observe(ctx context.Context, s *tenantScope) error {
 	t := s.tenant
 	observed := render.Observed{Secrets: map[string]*corev1.Secret{}, Now: r.Clock(), Rand: r.Rand}
@@ -50,6 +50,14 @@ func (r *TenantReconciler) observe(ctx context.Context, s *tenantScope) error {
 		return err
 	}
 	observed.AllowedBy = allowedBy
+	if t.Spec.Database != nil {
+		if s.databaseServer, s.databaseProblem, err = r.databaseServer(ctx, t); err != nil {
+			return err
+		}
+		if srv := s.databaseServer; srv != nil {
+			observed.Database = srv.Endpoint(render.DatabaseRole(t), t.Spec.Database.Model)
+		}
+	}
 	if t.Spec.Backend != nil {
 		ca, err := r.CA.Get(ctx)
 		if err != nil {

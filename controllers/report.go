@@ -58,6 +58,9 @@ func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Res
 		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, s, computed))
 	}
 	result := requeueFor(s.desired.RequeueAt, r.Clock())
+	if s.databaseRetry > 0 {
+		result = sooner(result, s.databaseRetry)
+	}
 	if results.conflicts {
 		// Someone else's object holds a desired name. Most kinds are cached by the operator's label only, so its
 		// deletion brings no event: look again shortly, at one read per conflicting object.

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/database"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/controllers/status"
 )
@@ -39,6 +40,11 @@ type tenantScope struct {
 	// observe, then render.
 	observed render.Observed
 	desired  *render.Desired
+	// observe, then provisionDatabase: the tenant's database server, or why there is none to use; and when to come
+	// back (after a failure, or to cover the shared tables added since).
+	databaseServer  *database.Server
+	databaseProblem *render.Problem
+	databaseRetry   time.Duration
 	// apply and prune: what happened to each desired object, what was deleted, and the former owners' grants revoked.
 	results  applyResults
 	pruned   []client.Object

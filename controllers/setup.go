@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/database"
 	"github.com/tenant-operator/tenant-operator/controllers/pki"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	// Clock and Rand default to the real ones; tests inject theirs.
 	Clock func() time.Time
 	Rand  io.Reader
+	// Databases provisions tenants' databases; one of its own by default (it connects to no server until a Tenant
+	// asks for a database).
+	Databases *database.Provisioner
 }
 
 // NewScheme returns the scheme holding every type the operator reads or writes.
@@ -69,6 +73,10 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
+	if opts.Databases == nil {
+		opts.Databases = database.NewProvisioner(rand.Reader)
+		opts.Databases.OnStatement = func(server string) { databaseStatements.WithLabelValues(server).Inc() }
+	}
 	// Every write of the operator's, not only its applies, is recorded under its one field manager: what it wrote
 	// can be told from what anyone else did.
 	writer := client.WithFieldOwner(mgr.GetClient(), FieldOwner)
@@ -84,6 +92,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		},
 		Clock:                   opts.Clock,
 		Rand:                    opts.Rand,
+		Databases:               opts.Databases,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {

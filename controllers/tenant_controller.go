@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/database"
 	"github.com/tenant-operator/tenant-operator/controllers/pki"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/controllers/status"
@@ -45,6 +46,8 @@ type TenantReconciler struct {
 	// Clock and Rand are injected so that rotation and expiry can be tested.
 	Clock func() time.Time
 	Rand  io.Reader
+	// Databases provisions tenants' databases on the registered servers.
+	Databases *database.Provisioner
 
 	MaxConcurrentReconciles int
 
@@ -82,13 +85,14 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 // too, and its status says why. report then writes the status and decides when to come back.
 func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) (ctrl.Result, error) {
 	phases := []func(context.Context, *tenantScope) error{
-		r.claim,          // the namespace, created atomically, or why the tenant cannot have it
-		r.observe,        // its generated secrets, the tenants that allow it in, the CA
-		r.render,         // the desired objects (render.DesiredState)
-		r.apply,          // every desired object that is not already as desired
-		r.prune,          // what is no longer desired, and the grants of former owners
-		r.account,        // Events, metrics and logs of what apply and prune changed
-		r.observeOutcome, // the back-end and the quota as they are now
+		r.claim,             // the namespace, created atomically, or why the tenant cannot have it
+		r.observe,           // its generated secrets, the tenants that allow it in, the CA
+		r.render,            // the desired objects (render.DesiredState)
+		r.provisionDatabase, // the tenant's database, with the password its Secret is about to hold
+		r.apply,             // every desired object that is not already as desired
+		r.prune,             // what is no longer desired, and the grants of former owners
+		r.account,           // Events, metrics and logs of what apply and prune changed
+		r.observeOutcome,    // the back-end and the quota as they are now
 	}
 	for _, phase := range phases {
 		if err := phase(ctx, s); err != nil {
@@ -111,8 +115,15 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) 
 	if err := r.writeStatus(ctx, s, status.Terminating(t)); err != nil {
 		return ctrl.Result{}, err
 	}
-	var done bool
-	var err error
+	// The database first: while its server cannot be reached, the namespace (and the Secret with the credentials)
+	// stays, so that nothing is let go half-way.
+	done, err := r.releaseDatabase(ctx, t)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !done {
+		return ctrl.Result{RequeueAfter: databaseRetryFirst}, nil
+	}
 	if t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete {
 		done, err = r.deleteNamespace(ctx, t)
 	} else {

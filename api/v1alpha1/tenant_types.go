@@ -25,6 +25,8 @@ import (
 // limits, its secrets and its back-end. Defaults are applied by the operator, not by the schema, so that GitOps tools
 // see no drift between the applied manifest and the stored object.
 // +kubebuilder:validation:XValidation:rule="has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)",message="namespace is immutable"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.database) || has(self.database)",message="database cannot be removed once set: the Tenant's deletionPolicy says what happens to the data when the Tenant is deleted"
+// +kubebuilder:validation:XValidation:rule="!has(self.database) || !has(self.secrets) || !self.secrets.exists(s, s.name == 'database')",message="the Secret database holds the database credentials: name the generated secret otherwise"
 type TenantSpec struct {
 	// namespace is the namespace created for the tenant; defaults to the Tenant's name. It cannot be changed.
 	// "default" and "kube-*" are refused here; the operator's own namespace and the shared namespaces it is configured
@@ -85,6 +87,13 @@ type TenantSpec struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=32
 	Secrets []GeneratedSecret `json:"secrets,omitempty"`
+
+	// database gives the tenant a PostgreSQL database on a server the cluster admin registered, kept apart from
+	// other tenants' data by its model. The credentials land in the Secret "database" of the tenant's namespace and
+	// in the back-end's environment (DATABASE_URL, TLS verified against the server's CA). Once set it cannot be
+	// removed, and its server and model cannot change.
+	// +optional
+	Database *DatabaseSpec `json:"database,omitempty"`
 
 	// preventDeletion, when true, makes the apiserver refuse to delete the Tenant (a guardrail policy) until it is
 	// set back to false: a safety catch for production tenants.
@@ -285,6 +294,40 @@ const (
 	DeletionPolicyDelete DeletionPolicy = "Delete"
 )
 
+// DatabaseSpec is the tenant's database.
+// +kubebuilder:validation:XValidation:rule="self.server == oldSelf.server && self.model == oldSelf.model",message="the server and model of a tenant's database cannot change: its data would have to move"
+type DatabaseSpec struct {
+	// server names a database server the cluster admin registered with the operator: a Secret of the operator's
+	// namespace labelled tenancy.tenant-operator.dev/database-server=<server>.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Server string `json:"server"`
+	// model is how the tenant's data is kept apart from other tenants' on that server: SharedSchema (rows tagged by
+	// tenant, row-level security), SchemaPerTenant or DatabasePerTenant.
+	Model DatabaseModel `json:"model"`
+	// rotationPeriod rotates the database password this long after it was generated (at least 1h); never when
+	// omitted. A rotation changes the password on the server and in the Secret, and rolls the back-end's pods.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="rotationPeriod must be at least 1h"
+	RotationPeriod *metav1.Duration `json:"rotationPeriod,omitempty"`
+}
+
+// DatabaseModel is how a tenant's data is kept apart from other tenants' on a shared PostgreSQL server.
+// +kubebuilder:validation:Enum=SharedSchema;SchemaPerTenant;DatabasePerTenant
+type DatabaseModel string
+
+// Database models, from the most shared to the most separate.
+const (
+	// DatabaseModelSharedSchema: one database and schema for every tenant, rows tagged by tenant and kept apart by
+	// row-level security bound to the connecting role.
+	DatabaseModelSharedSchema DatabaseModel = "SharedSchema"
+	// DatabaseModelSchemaPerTenant: a schema per tenant, owned by its role, in a shared database.
+	DatabaseModelSchemaPerTenant DatabaseModel = "SchemaPerTenant"
+	// DatabaseModelDatabasePerTenant: a database per tenant, owned by its role.
+	DatabaseModelDatabasePerTenant DatabaseModel = "DatabasePerTenant"
+)
+
 // TenantPhase summarises where a tenant stands.
 // +kubebuilder:validation:Enum=Provisioning;Ready;Failed;Terminating
 type TenantPhase string
@@ -312,7 +355,7 @@ type TenantStatus struct {
 	Phase TenantPhase `json:"phase,omitempty"`
 
 	// conditions describe each area of the tenant: Ready, NamespaceReady, NetworkIsolated, AccessConfigured,
-	// QuotaEnforced, SecretsReady and BackendReady.
+	// QuotaEnforced, SecretsReady, BackendReady and, with spec.database, DatabaseReady.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -358,6 +401,8 @@ const (
 	ConditionQuotaEnforced    = "QuotaEnforced"
 	ConditionSecretsReady     = "SecretsReady"
 	ConditionBackendReady     = "BackendReady"
+	// ConditionDatabaseReady is reported only for a Tenant with spec.database.
+	ConditionDatabaseReady = "DatabaseReady"
 )
 
 // Tenant is one customer of the platform: a namespace locked down by default-deny networking, least-privilege RBAC,
@@ -430,4 +475,13 @@ const (
 	ReasonTerminating = "Terminating"
 	// ReasonNotReady: at least one area is not ready (on the Ready condition).
 	ReasonNotReady = "NotReady"
+	// ReasonDatabaseServerUnknown: no database server is registered under spec.database.server, or its registration
+	// cannot be used; the message says why.
+	ReasonDatabaseServerUnknown = "DatabaseServerUnknown"
+	// ReasonDatabaseUnreachable: the database server does not answer; the operator retries with backoff.
+	ReasonDatabaseUnreachable = "DatabaseUnreachable"
+	// ReasonDatabaseAuthenticationFailed: the server refused the registration's admin credentials.
+	ReasonDatabaseAuthenticationFailed = "DatabaseAuthenticationFailed"
+	// ReasonDatabaseFailed: the server refused a statement of the tenant's provisioning; the message names it.
+	ReasonDatabaseFailed = "DatabaseFailed"
 )

@@ -68,7 +68,8 @@ func desiredServiceAccount(t *tenancyv1alpha1.Tenant) *corev1.ServiceAccount {
 // desiredBackend is the back-end's Deployment, Service and, with more than one replica, PodDisruptionBudget.
 // secretsVersion identifies the current values of the generated secrets; when it changes the pods roll. replicas
 // overrides spec.backend.replicas (a retained tenant is scaled to zero).
-func desiredBackend(t *tenancyv1alpha1.Tenant, secretsVersion string, replicas *int32) (*appsv1.Deployment, *corev1.Service, *policyv1.PodDisruptionBudget) {
+// With database, the back-end gets the tenant's database credentials (databaseEnv) and the server's CA.
+func desiredBackend(t *tenancyv1alpha1.Tenant, secretsVersion string, replicas *int32, database bool) (*appsv1.Deployment, *corev1.Service, *policyv1.PodDisruptionBudget) {
 	b := t.Spec.Backend
 	if b == nil {
 		return nil, nil, nil
@@ -108,6 +109,13 @@ func desiredBackend(t *tenancyv1alpha1.Tenant, secretsVersion string, replicas *
 	if b.Resources != nil {
 		container.Resources = *b.Resources
 	}
+	var volumes []corev1.Volume
+	if database {
+		volume, mount := databaseVolume()
+		container.Env = append(container.Env, databaseEnv()...)
+		container.VolumeMounts = append(container.VolumeMounts, mount)
+		volumes = append(volumes, volume)
+	}
 
 	deployment := &appsv1.Deployment{
 		ObjectMeta: objectMeta(t, BackendName),
@@ -132,12 +140,12 @@ func desiredBackend(t *tenancyv1alpha1.Tenant, secretsVersion string, replicas *
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
 					Containers: []corev1.Container{container},
-					Volumes: []corev1.Volume{
+					Volumes: append([]corev1.Volume{
 						{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 							SecretName: TLSSecretName, DefaultMode: ptr.To[int32](0o440),
 						}}},
 						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-					},
+					}, volumes...),
 				},
 			},
 		},

@@ -564,7 +564,7 @@ func TestBackendIsHardened(t *testing.T) {
 	tenant.Name = "a"
 	tenant.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "img", Replicas: ptr.To[int32](3), RuntimeClassName: ptr.To("gvisor")}
 	tenant.Spec.Secrets = []tenancyv1alpha1.GeneratedSecret{{Name: "db-creds", Keys: []string{"user", "password"}}}
-	d, svc, pdb := desiredBackend(tenant, "v1", nil)
+	d, svc, pdb := desiredBackend(tenant, "v1", nil, false)
 	pod := d.Spec.Template.Spec
 	c := pod.Containers[0]
 	switch {
@@ -586,7 +586,7 @@ func TestBackendIsHardened(t *testing.T) {
 	if p := pdb.Spec.UnhealthyPodEvictionPolicy; p == nil || *p != policyv1.AlwaysAllow {
 		t.Errorf("the back-end's PodDisruptionBudget keeps unhealthy pods from eviction (%v): a back-end that never starts blocks node drains", p)
 	}
-	if _, _, pdb := desiredBackend(tenant, "v1", ptr.To[int32](1)); pdb != nil {
+	if _, _, pdb := desiredBackend(tenant, "v1", ptr.To[int32](1), false); pdb != nil {
 		t.Error("a single replica gets no PodDisruptionBudget")
 	}
 }

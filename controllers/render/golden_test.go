@@ -22,7 +22,9 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -134,6 +136,39 @@ func TestCasesGolden(t *testing.T) {
 			}
 			out.Write(goldenObjects(t, networkOf(d.Objects)))
 			return out.Bytes()
+		},
+	}, {
+		// A database on a registered server: its Secret (the URL verifying the server's CA), the egress to the
+		// server's address and port only, and the back-end's environment and CA mount.
+		name: "database",
+		out: func(t *testing.T) []byte {
+			tenant := everyField()
+			tenant.Spec.Database = &tenancyv1alpha1.DatabaseSpec{Server: "main", Model: tenancyv1alpha1.DatabaseModelSchemaPerTenant,
+				RotationPeriod: &metav1.Duration{Duration: 720 * time.Hour}}
+			d, err := DesiredState(tenant, DefaultConfig(), Observed{
+				Secrets: map[string]*corev1.Secret{}, CA: testCA, Now: t0, Rand: newSeededRand(),
+				Database: &DatabaseEndpoint{Host: "db.example", Port: 5432, CACert: []byte("-----BEGIN CERTIFICATE-----\n...\n"),
+					EgressCIDRs: []string{"198.51.100.20/32", "198.51.100.21/32"}, Database: "tenants"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var objects []Object
+			for _, o := range d.Objects {
+				switch obj := o.Obj.(type) {
+				case *corev1.Secret:
+					if obj.Name == DatabaseSecretName {
+						objects = append(objects, o)
+					}
+				case *networkingv1.NetworkPolicy:
+					if obj.Name == PolicyDatabase {
+						objects = append(objects, o)
+					}
+				case *appsv1.Deployment:
+					objects = append(objects, o)
+				}
+			}
+			return goldenObjects(t, objects)
 		},
 	}, {
 		name: "retained",

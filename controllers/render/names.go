@@ -37,6 +37,11 @@ const (
 	AnnotationGenerated = "tenancy.tenant-operator.dev/generated-at"
 	// OperatorKeyPrefix starts every label and annotation key that is the operator's own.
 	OperatorKeyPrefix = "tenancy.tenant-operator.dev/"
+	// LabelSegmented, set to "true" by a tenant on its own pods, leaves them out of allow-same-namespace, so that
+	// only the tenant's own NetworkPolicies let the namespace's other pods reach them (or them reach those pods).
+	// NetworkPolicies only add up: without it, no policy of the tenant could narrow what allow-same-namespace opens.
+	// It is the tenant's key, not the operator's, and it can only take away.
+	LabelSegmented = "network.tenant-operator.dev/segmented"
 )
 
 // Names of the objects every tenant gets.
@@ -68,6 +73,16 @@ func ManagedLabels(t *tenancyv1alpha1.Tenant) map[string]string {
 // objectMeta is the metadata of a managed object named name in the tenant's namespace.
 func objectMeta(t *tenancyv1alpha1.Tenant, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: TenantNamespace(t), Labels: ManagedLabels(t)}
+}
+
+// DatabaseRole is the tenant's PostgreSQL role, and the name of its schema (SchemaPerTenant) or database
+// (DatabasePerTenant). PostgreSQL truncates identifiers at 63 bytes, so a longer one is a hash of the tenant's name
+// under a prefix of its own: Tenant names hold no "_", so no plain name can take a hashed one's place.
+func DatabaseRole(t *tenancyv1alpha1.Tenant) string {
+	if name := "tenant_" + t.Name; len(name) <= 63 {
+		return name
+	}
+	return shortName("tenant_h_", t.Name, 0)
 }
 
 // shortName keeps prefix+key within limit characters: a key that does not fit is replaced by a hash of it, so

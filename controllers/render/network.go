@@ -54,8 +54,8 @@ const (
 	policyToTenantPrefix     = "allow-to-tenant-"
 )
 
-// desiredNetworkPolicies isolates the tenant: everything is denied, then the namespace may talk to itself and to the
-// cluster DNS, the back-end may be reached by the ingress controllers and by the allowed tenants, the tenant's pods
+// desiredNetworkPolicies isolates the tenant: everything is denied, then the namespace may talk to itself (but for the
+// pods the tenant labelled segmented, which its own policies govern) and to the cluster DNS, the back-end may be reached by the ingress controllers and by the allowed tenants, the tenant's pods
 // may reach the back-end of each tenant in allowedBy (the tenants that allow this one: a connection needs the egress
 // of its source and the ingress of its destination), and egress goes where the spec says. Names come from stable
 // keys, so reordering the spec renames nothing.
@@ -66,7 +66,9 @@ func desiredNetworkPolicies(t *tenancyv1alpha1.Tenant, cfg Config, allowedBy []*
 		{
 			ObjectMeta: objectMeta(t, PolicySameNamespace),
 			Spec: networkingv1.NetworkPolicySpec{
-				PodSelector: metav1.LabelSelector{},
+				PodSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+					Key: LabelSegmented, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"true"},
+				}}},
 				Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{PodSelector: all}}}},
 				Egress:      []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{PodSelector: all}}}},
 				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},

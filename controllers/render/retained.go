@@ -53,7 +53,7 @@ func RetainedQuota(t *tenancyv1alpha1.Tenant) *corev1.ResourceQuota {
 // ScaledDownBackend is the back-end Deployment with no replicas, its pod template annotations as they run
 // (templateAnnotations), so that scaling down rolls nothing.
 func ScaledDownBackend(t *tenancyv1alpha1.Tenant, templateAnnotations map[string]string) *appsv1.Deployment {
-	deployment, _, _ := desiredBackend(t, "", ptr.To[int32](0))
+	deployment, _, _ := desiredBackend(t, "", ptr.To[int32](0), t.Spec.Database != nil)
 	deployment.Spec.Template.Annotations = templateAnnotations
 	return deployment
 }
@@ -63,6 +63,9 @@ func GeneratedSecretNames(t *tenancyv1alpha1.Tenant) map[string]bool {
 	names := map[string]bool{EncryptionKeyName: true}
 	if t.Spec.Backend != nil {
 		names[TLSSecretName] = true
+	}
+	if t.Spec.Database != nil {
+		names[DatabaseSecretName] = true
 	}
 	for _, s := range t.Spec.Secrets {
 		names[s.Name] = true

@@ -39,10 +39,12 @@ const (
 	AreaQuota     Area = tenancyv1alpha1.ConditionQuotaEnforced
 	AreaSecrets   Area = tenancyv1alpha1.ConditionSecretsReady
 	AreaBackend   Area = tenancyv1alpha1.ConditionBackendReady
+	AreaDatabase  Area = tenancyv1alpha1.ConditionDatabaseReady
 )
 
-// Areas are every area, in the order conditions are computed and reported in.
-var Areas = []Area{AreaNamespace, AreaNetwork, AreaAccess, AreaQuota, AreaSecrets, AreaBackend}
+// Areas are every area, in the order conditions are computed and reported in. AreaDatabase is a tenant's only with
+// spec.database.
+var Areas = []Area{AreaNamespace, AreaNetwork, AreaAccess, AreaQuota, AreaSecrets, AreaBackend, AreaDatabase}
 
 // Problem is why a tenant, or one area of it, cannot be provisioned: a reason (an API constant) and a message.
 type Problem struct{ Reason, Message string }
@@ -71,6 +73,8 @@ type Observed struct {
 	// AllowedBy are the other tenants that let this one reach their back-end (their spec.network.allowFromTenants
 	// names it), sorted by name.
 	AllowedBy []*tenancyv1alpha1.Tenant
+	// Database is where the tenant's database is; nil without spec.database or while its server is unknown.
+	Database *DatabaseEndpoint
 }
 
 // Desired is everything the tenant should have, computed by the pure builders, and when to come back (the earliest
@@ -131,6 +135,21 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 		keyDue = generatedAt(key).Add(cfg.EncryptionKeyRotationPeriod)
 	}
 	addSecret(key, rotated, keyDue)
+	if ep := observed.Database; t.Spec.Database != nil && ep != nil {
+		s, rotated, err := desiredDatabaseSecret(t, ep, observed.Secrets[DatabaseSecretName], observed.Now, observed.Rand)
+		if err != nil {
+			return nil, err
+		}
+		var due time.Time
+		if p := t.Spec.Database.RotationPeriod; p != nil {
+			due = generatedAt(s).Add(p.Duration)
+		}
+		d.Objects = append(d.Objects, Object{Area: AreaDatabase, Obj: s, Rotated: rotated})
+		generated = append(generated, s) // a new password rolls the back-end
+		d.RequeueAt = earliest(d.RequeueAt, due)
+		d.SecretTimes = append(d.SecretTimes, tenancyv1alpha1.SecretStatus{Name: DatabaseSecretName, LastRotationTime: metav1.NewTime(generatedAt(s))})
+		add(AreaNetwork, databasePolicy(t, ep))
+	}
 	if t.Spec.Backend != nil {
 		tls, renewed, err := desiredTLSSecret(t, observed.Secrets[TLSSecretName], observed.CA, cfg, observed.Now, observed.Rand)
 		if err != nil {
@@ -143,7 +162,7 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 		addSecret(tls, renewed, due)
 
 		add(AreaBackend, desiredServiceAccount(t))
-		deployment, service, pdb := desiredBackend(t, secretsVersion(generated), nil)
+		deployment, service, pdb := desiredBackend(t, secretsVersion(generated), nil, observed.Database != nil && t.Spec.Database != nil)
 		add(AreaBackend, deployment, service)
 		if pdb != nil {
 			add(AreaBackend, pdb)

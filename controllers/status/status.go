@@ -71,6 +71,9 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 	}
 	var notReady, failures []string
 	for _, a := range render.Areas {
+		if a == render.AreaDatabase && t.Spec.Database == nil {
+			continue // reported only for the tenants that asked for a database
+		}
 		ok, reason, message := areaCondition(t, a, in)
 		if p, bad := in.Failures[a]; bad {
 			ok, reason, message = false, p.Reason, p.Message
@@ -112,6 +115,8 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 var failureReasons = map[string]bool{
 	tenancyv1alpha1.ReasonObjectConflict: true, tenancyv1alpha1.ReasonApplyFailed: true,
 	tenancyv1alpha1.ReasonForbiddenCIDR: true, tenancyv1alpha1.ReasonBackendFailed: true,
+	tenancyv1alpha1.ReasonDatabaseServerUnknown: true, tenancyv1alpha1.ReasonDatabaseAuthenticationFailed: true,
+	tenancyv1alpha1.ReasonDatabaseFailed: true,
 }
 
 // areaCondition is an area's condition when every object of it applied.
@@ -151,6 +156,9 @@ func areaCondition(t *tenancyv1alpha1.Tenant, a render.Area, in Inputs) (bool, s
 			return false, tenancyv1alpha1.ReasonBackendUnavailable, fmt.Sprintf("%d of %d back-end replica(s) ready", d.Status.ReadyReplicas, want)
 		}
 		return true, tenancyv1alpha1.ReasonReady, fmt.Sprintf("%d of %d back-end replica(s) ready", d.Status.ReadyReplicas, want)
+	case render.AreaDatabase:
+		return true, tenancyv1alpha1.ReasonReady, fmt.Sprintf("Role %s on database server %s (%s) is provisioned; credentials in Secret %s",
+			render.DatabaseRole(t), t.Spec.Database.Server, t.Spec.Database.Model, render.DatabaseSecretName)
 	}
 	return false, tenancyv1alpha1.ReasonProgressing, ""
 }

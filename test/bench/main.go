@@ -48,6 +48,7 @@ type options struct {
 	idle             time.Duration
 	driftTenants     int
 	nodeTenants      int
+	databaseTenants  int
 	jsonPath, mdPath string
 	manager          string
 	goMemLimit       string
@@ -63,6 +64,7 @@ func main() {
 	flag.IntVar(&o.workers, "max-concurrent-reconciles", 4, "the operator's workers (and the raw client's)")
 	flag.DurationVar(&o.idle, "idle", 5*time.Minute, "how long to watch the idle operator for writes")
 	flag.IntVar(&o.driftTenants, "drift-tenants", 50, "tenants whose default-deny NetworkPolicy is deleted at once")
+	flag.IntVar(&o.databaseTenants, "database-tenants", 200, "tenants of each database model provisioned against a real PostgreSQL server (0: none; TEST_DATABASE=skip skips too)")
 	flag.IntVar(&o.nodeTenants, "node-tenants", 20, "tenants provisioned to Ready on a cluster with a node, back-ends running (0: none; TEST_NODE=skip skips too)")
 	flag.StringVar(&o.jsonPath, "json", "bin/bench.json", "where to write the figures as JSON")
 	flag.StringVar(&o.mdPath, "markdown", "bin/bench.md", "where to write the markdown table")
@@ -138,6 +140,9 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	if err := measureNode(ctx, root, o, r); err != nil {
 		return nil, fmt.Errorf("node phase: %w", err)
+	}
+	if err := measureDatabase(ctx, root, o, r); err != nil {
+		return nil, fmt.Errorf("database phase: %w", err)
 	}
 	return r, nil
 }

@@ -83,6 +83,13 @@ type report struct {
 		ProvisionedSeconds float64 `json:"provisionedSeconds"`
 		ReadySeconds       float64 `json:"readySeconds"`
 	} `json:"node"`
+	// Database is the phase against a real PostgreSQL server: tenants of each model to DatabaseReady.
+	Database struct {
+		Skipped                string            `json:"skipped,omitempty"`
+		Models                 []databaseFigures `json:"models"`
+		PeakConnections        int               `json:"peakConnections"`
+		StatementsAfterRestart float64           `json:"statementsAfterRestart"`
+	} `json:"database"`
 	Drift struct {
 		Tenants    int            `json:"tenants"`
 		Seconds    float64        `json:"seconds"`
@@ -90,6 +97,22 @@ type report struct {
 		Requests   float64        `json:"requests"`
 		ByVerb     map[string]int `json:"byVerb"`
 	} `json:"drift"`
+}
+
+// databaseFigures are one database model's: its tenants, created to DatabaseReady.
+type databaseFigures struct {
+	Model               string  `json:"model"`
+	Tenants             int     `json:"tenants"`
+	Seconds             float64 `json:"seconds"`
+	StatementsPerTenant float64 `json:"statementsPerTenant"`
+}
+
+// Database targets: at most two connections to each of the two databases the operator uses on a server, and a
+// steady tenant costs no statement.
+const maxDatabaseConnections = 4
+
+func (r *report) databaseQuiet() bool {
+	return r.Database.PeakConnections <= maxDatabaseConnections && r.Database.StatementsAfterRestart == 0
 }
 
 func newReport(o options) *report {
@@ -180,6 +203,9 @@ func (r *report) unmet() []string {
 	if r.Tenants == 1000 {
 		check(r.Memory.PeakRSSMiB <= 80, "peak RSS <= 80 MiB at N=1000")
 	}
+	if len(r.Database.Models) > 0 {
+		check(r.databaseQuiet(), fmt.Sprintf("database: at most %d connections, no statement after a restart", maxDatabaseConnections))
+	}
 	return out
 }
 
@@ -227,6 +253,18 @@ func (r *report) markdown() string {
 	case r.Node.Tenants > 0:
 		row(fmt.Sprintf("on the node: %d tenants (%d back-end pods) created to provisioned → Ready, back-ends available", r.Node.Tenants, r.Node.Pods),
 			fmt.Sprintf("%.1f s → %.1f s", r.Node.ProvisionedSeconds, r.Node.ReadySeconds), "", "")
+	}
+	switch {
+	case r.Database.Skipped != "":
+		row("database: tenants to DatabaseReady", "skipped: "+r.Database.Skipped, "", "")
+	case len(r.Database.Models) > 0:
+		for _, m := range r.Database.Models {
+			row(fmt.Sprintf("database: %d %s tenants created to DatabaseReady", m.Tenants, m.Model),
+				fmt.Sprintf("%.1f s, %.1f statements per tenant", m.Seconds, m.StatementsPerTenant), "", "")
+		}
+		row("database: the operator's peak connections to the server; statements after a restart (every tenant read again)",
+			fmt.Sprintf("%d; %.0f", r.Database.PeakConnections, r.Database.StatementsAfterRestart),
+			fmt.Sprintf("<= %d; 0", maxDatabaseConnections), status(r.databaseQuiet()))
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -75,6 +75,8 @@ var inline = map[string]step{
 	"make test-unit":                 {skip: makeTestPart},
 	"make test-security":             {skip: makeTestPart},
 	"make test-isolation":            {skip: makeTestPart},
+	"make test-database":             {skip: makeTestPart},
+	"make postgres":                  {skip: "make test runs it before this test (it installs PostgreSQL when missing)"},
 	"go mod tidy":                    {skip: mention + " (make verify runs go mod tidy -diff)"},
 	"kubectl scale":                  {skip: mention + " (what a tenant might try; test/security tries it)"},
 	"kubectl set image":              {skip: mention + " (what a tenant might try; test/security tries it)"},

@@ -57,6 +57,68 @@ func (w *world) asOwner(t *testing.T) client.Client {
 	return c
 }
 
+// segmentation: alpha's owner keeps a "vault" pod for its clients only. The owner's NetworkPolicy alone cannot (the
+// operator's allow-same-namespace already lets every pod of the namespace in, and policies only add up); labelled
+// segmented, the vault takes only what the owner's policy gives it, and the namespace's other pods are as before.
+func (w *world) segmentation(ctx context.Context, t *testing.T) {
+	c := w.asOwner(t)
+	const section = "A tenant segments its namespace (alpha's owner: a vault for its clients only)"
+	vault, vaultClient := alpha+"/vault", alpha+"/client"
+	pods := []*corev1.Pod{
+		localcluster.NetprobePod(alpha, "vault", w.Node.NetprobeImage),
+		localcluster.NetprobePod(alpha, "client", w.Node.NetprobeImage),
+	}
+	pods[0].Labels = map[string]string{"app": "vault"}
+	pods[1].Labels = map[string]string{"app": "netprobe", "role": "vault-client"}
+	fromClients := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "vault-from-clients", Namespace: alpha},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "vault"}},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{
+				PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"role": "vault-client"}}}}}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		}}
+	for _, obj := range []client.Object{pods[0], pods[1], fromClients} {
+		if err := c.Create(ctx, obj); err != nil {
+			t.Fatalf("alpha's owner creates %s: %v", obj.GetName(), err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, obj := range []client.Object{pods[0], pods[1], fromClients} {
+			_ = w.k8s.Delete(context.Background(), obj, client.GracePeriodSeconds(0))
+		}
+	})
+	w.agents[vault] = w.waitForAgent(ctx, t, alpha, "vault")
+	w.agents[vaultClient] = w.waitForAgent(ctx, t, alpha, "client")
+	toVault := port(w.agents[vault], localcluster.NetprobePort)
+	w.check(ctx, t, section, []cell{
+		{from: alpha, to: "vault, not labelled", addr: toVault, want: true, why: "the owner's policy alone cannot narrow allow-same-namespace"},
+	})
+
+	if err := c.Patch(ctx, pods[0], client.RawPatch(types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"`+render.LabelSegmented+`":"true"}}}`))); err != nil {
+		t.Fatalf("alpha's owner labels its pod segmented: %v", err)
+	}
+	// The enforcer follows a label change within moments: the refused cells below are measured once it has (the
+	// connection the label closes is refused), not before.
+	var d localcluster.Dial
+	if err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		d = w.dial(ctx, t, alpha, toVault)
+		return !d.Connected, nil
+	}); err != nil {
+		t.Fatalf("alpha -> vault still %s 30 s after the vault was labelled segmented: %v", d, err)
+	}
+	w.check(ctx, t, section, []cell{
+		{from: vaultClient, to: "vault, labelled segmented", addr: toVault, want: true, why: "the owner's policy names the client"},
+		{from: alpha, to: "vault, labelled segmented", addr: toVault, why: "segmented: only the owner's policies let pods in"},
+		{from: vault, to: "alpha netprobe", addr: port(w.agents[alpha], localcluster.NetprobePort), why: "segmented both ways: no egress policy of the owner's"},
+		{from: vault, to: "backend." + alpha + ".svc.cluster.local", lookup: "backend." + alpha + ".svc.cluster.local", expect: w.serviceIP(ctx, t, alpha), want: true, why: "the cluster DNS still answers"},
+		{from: alpha, to: "alpha client", addr: port(w.agents[vaultClient], localcluster.NetprobePort), want: true, why: "the other pods are as before"},
+		{from: vaultClient, to: "alpha back-end", addr: port(w.backends[alpha], backendPort), want: true, why: "the other pods are as before"},
+		{from: gamma, to: "vault, labelled segmented", addr: toVault, why: "other tenant, as before"},
+		{from: vault, to: "gamma netprobe", addr: port(w.agents[gamma], localcluster.NetprobePort), why: "the label opens nothing"},
+	})
+}
+
 // tenantPolicies: the owner's own NetworkPolicies are admitted only between pods of the namespace, and one that
 // selects every pod of it for every pod of it opens nothing to other namespaces.
 func (w *world) tenantPolicies(ctx context.Context, t *testing.T) {
@@ -437,11 +499,7 @@ func (w *world) dnsAndServices(ctx context.Context, t *testing.T) {
 		t.Fatal(err)
 	}
 	service := func(tenant string) (name, clusterIP string) {
-		s := &corev1.Service{}
-		if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: tenant, Name: render.BackendName}, s); err != nil {
-			t.Fatal(err)
-		}
-		return render.BackendName + "." + tenant + ".svc.cluster.local", s.Spec.ClusterIP
+		return render.BackendName + "." + tenant + ".svc.cluster.local", w.serviceIP(ctx, t, tenant)
 	}
 	alphaName, alphaIP := service(alpha)
 	betaName, _ := service(beta)
@@ -461,4 +519,14 @@ func (w *world) dnsAndServices(ctx context.Context, t *testing.T) {
 		{from: outsider, to: "the apiserver (kubernetes.default.svc:443)", addr: "kubernetes.default.svc.cluster.local:443", want: true, why: "control: pods reach it where nothing blocks"},
 		{from: alpha, to: "the apiserver (kubernetes.default.svc:443)", addr: "kubernetes.default.svc.cluster.local:443", why: "egress is denied by default"},
 	})
+}
+
+// serviceIP is the cluster address of tenant's back-end Service.
+func (w *world) serviceIP(ctx context.Context, t *testing.T, tenant string) string {
+	t.Helper()
+	s := &corev1.Service{}
+	if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: tenant, Name: render.BackendName}, s); err != nil {
+		t.Fatal(err)
+	}
+	return s.Spec.ClusterIP
 }

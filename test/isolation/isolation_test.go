@@ -80,7 +80,9 @@ type world struct {
 	*localcluster.Installed
 	operator *localcluster.Operator
 	k8s      client.Client
-	agents   map[string]string // namespace -> netprobe pod's address
+	// agents are the netprobe pods' addresses, by namespace for each namespace's first one ("netprobe"), by
+	// namespace/name for the others.
+	agents map[string]string
 	// backends are a back-end pod's address per tenant with a back-end.
 	backends map[string]string
 }
@@ -133,6 +135,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("dns and services", func(t *testing.T) { w.dnsAndServices(ctx, t) })
+	t.Run("tenant policies segment", func(t *testing.T) { w.segmentation(ctx, t) })
 	t.Run("tenant policies cannot open", func(t *testing.T) { w.tenantPolicies(ctx, t) })
 	t.Run("back-end", func(t *testing.T) { w.backendHardening(ctx, t) })
 	t.Run("pod security", func(t *testing.T) { w.podSecurity(ctx, t) })
@@ -210,7 +213,7 @@ func start(ctx context.Context, t *testing.T) *world {
 		}
 	}
 	for _, ns := range []string{alpha, beta, gamma, ingress, outsider} {
-		w.agents[ns] = w.waitForAgent(ctx, t, ns)
+		w.agents[ns] = w.waitForAgent(ctx, t, ns, "netprobe")
 	}
 	for _, tenant := range []string{alpha, beta} {
 		w.backends[tenant] = w.backendPod(ctx, t, tenant).Status.PodIP
@@ -232,13 +235,13 @@ func (w *world) waitReady(ctx context.Context, t *testing.T, name string) {
 	}
 }
 
-// waitForAgent waits for the netprobe pod of namespace to answer the node, and returns its address.
-func (w *world) waitForAgent(ctx context.Context, t *testing.T, namespace string) string {
+// waitForAgent waits for the netprobe pod namespace/name to answer the node, and returns its address.
+func (w *world) waitForAgent(ctx context.Context, t *testing.T, namespace, name string) string {
 	t.Helper()
 	pod := &corev1.Pod{}
 	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "netprobe"}, pod); err != nil {
+		if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, pod); err != nil {
 			return false, err
 		}
 		if pod.Status.PodIP == "" {
@@ -248,7 +251,7 @@ func (w *world) waitForAgent(ctx context.Context, t *testing.T, namespace string
 		return lastErr == nil, nil
 	})
 	if err != nil {
-		t.Fatalf("the netprobe pod of %s does not answer: %v (%v); phase %s", namespace, err, lastErr, pod.Status.Phase)
+		t.Fatalf("the netprobe pod %s/%s does not answer: %v (%v); phase %s", namespace, name, err, lastErr, pod.Status.Phase)
 	}
 	return pod.Status.PodIP
 }
@@ -263,7 +266,7 @@ func (w *world) backendPod(ctx context.Context, t *testing.T, tenant string) *co
 	return p
 }
 
-// cell is one connection of the matrix: from a namespace's netprobe pod to addr; or, with lookup set, a DNS lookup
+// cell is one connection of the matrix: from a netprobe pod (a key of world.agents) to addr; or, with lookup set, a DNS lookup
 // of that name through addr ("" for the pod's own resolver), which succeeds when it answers (with expect, when the
 // answer holds that address).
 type cell struct {
@@ -346,22 +349,23 @@ func verdict(connect bool) string {
 	return "refused"
 }
 
-// dial asks the netprobe pod of namespace to connect to addr.
-func (w *world) dial(ctx context.Context, t *testing.T, namespace, addr string) localcluster.Dial {
+// dial asks the netprobe pod agent (a key of world.agents) to connect to addr.
+func (w *world) dial(ctx context.Context, t *testing.T, agent, addr string) localcluster.Dial {
 	t.Helper()
-	d, err := localcluster.NetprobeDial(ctx, w.agents[namespace], addr)
+	d, err := localcluster.NetprobeDial(ctx, w.agents[agent], addr)
 	if err != nil {
-		t.Fatalf("asking the netprobe pod of %s: %v", namespace, err)
+		t.Fatalf("asking the netprobe pod %s: %v", agent, err)
 	}
 	return d
 }
 
-// resolve asks the netprobe pod of namespace to look name up, through server ("" for its resolv.conf).
-func (w *world) resolve(ctx context.Context, t *testing.T, namespace, name, server string) localcluster.Resolve {
+// resolve asks the netprobe pod agent (a key of world.agents) to look name up, through server ("" for its
+// resolv.conf).
+func (w *world) resolve(ctx context.Context, t *testing.T, agent, name, server string) localcluster.Resolve {
 	t.Helper()
-	r, err := localcluster.NetprobeResolve(ctx, w.agents[namespace], name, server)
+	r, err := localcluster.NetprobeResolve(ctx, w.agents[agent], name, server)
 	if err != nil {
-		t.Fatalf("asking the netprobe pod of %s: %v", namespace, err)
+		t.Fatalf("asking the netprobe pod %s: %v", agent, err)
 	}
 	return r
 }

@@ -79,41 +79,44 @@ func networkPolicy(name string, spec networkingv1.NetworkPolicySpec) *networking
 var (
 	egressOnly = []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}
 	https      = []networkingv1.NetworkPolicyPort{{Port: ptrTo(intstr.FromInt32(443))}}
-	ownPods    = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+	// The ports the node's servers listen on, so that an attempt that opened them would connect.
+	outsidePort = []networkingv1.NetworkPolicyPort{{Port: ptrTo(intstr.FromInt32(localcluster.OutsidePort))}}
+	probePort   = []networkingv1.NetworkPolicyPort{{Port: ptrTo(intstr.FromInt32(localcluster.NetprobePort))}}
+	ownPods     = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
 )
 
-// Class 1: tenant NetworkPolicies that look local but are not.
+// Class 1: tenant NetworkPolicies that look local but are not. Each attempt is also sent as packets (aimsAt).
 func TestNetworkPoliciesThatLookLocal(t *testing.T) {
 	skipShort(t)
 	owner := as(t, alphaOwner)
 	scope := byPolicy("networkpolicy-scope")
 	runAttempts(t, []attempt{
-		{"owner opens ingress with a rule without peers", scope, create(owner, networkPolicy("ingress-all",
-			networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}}))},
-		{"owner opens egress with a rule without peers", scope, create(owner, networkPolicy("egress-all",
-			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{}}, PolicyTypes: egressOnly}))},
-		{"owner opens egress to a port, any destination", scope, create(owner, networkPolicy("egress-https",
-			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{Ports: https}}, PolicyTypes: egressOnly}))},
-		{"owner opens ingress on a port, any source", scope, create(owner, networkPolicy("ingress-https",
-			networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: https}}}))},
-		{"owner opens egress with an empty peer list", scope, create(owner, networkPolicy("egress-empty-to",
-			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{}}}, PolicyTypes: egressOnly}))},
-		{"owner opens egress to pods of every namespace", scope, create(owner, networkPolicy("egress-any-ns",
+		{"owner opens ingress with a rule without peers", scope, aimsAt(sharedNS, toAlphaPod, create(owner, networkPolicy("ingress-all",
+			networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}})))},
+		{"owner opens egress with a rule without peers", scope, aimsAt(alphaNS, toInternet, create(owner, networkPolicy("egress-all",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{}}, PolicyTypes: egressOnly})))},
+		{"owner opens egress to a port, any destination", scope, aimsAt(alphaNS, toInternet, create(owner, networkPolicy("egress-port",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{Ports: outsidePort}}, PolicyTypes: egressOnly})))},
+		{"owner opens ingress on a port, any source", scope, aimsAt(sharedNS, toAlphaPod, create(owner, networkPolicy("ingress-port",
+			networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: probePort}}})))},
+		{"owner opens egress with an empty peer list", scope, aimsAt(alphaNS, toInternet, create(owner, networkPolicy("egress-empty-to",
+			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{}}}, PolicyTypes: egressOnly})))},
+		{"owner opens egress to pods of every namespace", scope, aimsAt(alphaNS, toSharedPod, create(owner, networkPolicy("egress-any-ns",
 			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{
 				PodSelector: &metav1.LabelSelector{}, NamespaceSelector: &metav1.LabelSelector{},
-			}}}}, PolicyTypes: egressOnly}))},
-		{"owner opens egress to the metadata address", scope, create(owner, networkPolicy("egress-metadata",
+			}}}}, PolicyTypes: egressOnly})))},
+		{"owner opens egress to the metadata address", scope, aimsAt(alphaNS, toMetadata, create(owner, networkPolicy("egress-metadata",
 			networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{
-				IPBlock: &networkingv1.IPBlock{CIDR: "169.254.169.254/32"},
-			}}}}, PolicyTypes: egressOnly}))},
-		{"owner turns a local policy into an open one", scope, func(ctx context.Context) error {
+				IPBlock: &networkingv1.IPBlock{CIDR: localcluster.OutsideMetadata + "/32"},
+			}}}}, PolicyTypes: egressOnly})))},
+		{"owner turns a local policy into an open one", scope, aimsAt(alphaNS, toInternet, func(ctx context.Context) error {
 			local := networkPolicy("egress-local-then-open", networkingv1.NetworkPolicySpec{
 				Egress: []networkingv1.NetworkPolicyEgressRule{{To: ownPods}}, PolicyTypes: egressOnly})
 			if err := create(owner, local)(ctx); err != nil {
 				return err
 			}
 			return mergePatch(owner, local, `{"spec":{"egress":[{}]}}`)(ctx)
-		}},
+		})},
 		{"member writes a NetworkPolicy", byRBAC, create(as(t, alphaMember), networkPolicy("member-policy",
 			networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{From: ownPods}}}))},
 	})

@@ -108,8 +108,12 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
+	onNode, err := nodeTier()
+	if err != nil {
+		return fail(err)
+	}
 	root, err := localcluster.RepoRoot()
 	if err != nil {
 		return fail(err)
@@ -119,10 +123,15 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	defer cleanup()
-	if cluster, err = localcluster.Start(ctx, localcluster.Options{}); err != nil {
+	if cluster, err = localcluster.Start(ctx, localcluster.Options{Node: onNode}); err != nil {
 		return fail(err)
 	}
 	defer func() { _ = cluster.Stop() }()
+	if onNode {
+		if err := pushImages(ctx); err != nil {
+			return fail(err)
+		}
+	}
 	if err := cluster.InstallOperatorManifests(ctx, filepath.Join(root, "config", "default")); err != nil {
 		return fail(err)
 	}
@@ -137,6 +146,11 @@ func run(m *testing.M) int {
 	}
 	if err := waitForGuardrails(ctx); err != nil {
 		return fail(err)
+	}
+	if onNode {
+		if wire, err = startWire(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	return m.Run()
 }
@@ -169,7 +183,8 @@ func allowPriorityClass(ctx context.Context) error {
 }
 
 func createTenants(ctx context.Context) error {
-	if err := admin.Create(ctx, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: sandbox}, Handler: "runsc"}); err != nil {
+	// The node has no gVisor: its runc stands in, since the runtime-class guardrail, not the sandbox, is under test.
+	if err := admin.Create(ctx, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: sandbox}, Handler: "runc"}); err != nil {
 		return err
 	}
 	// A namespace of the cluster's own, no tenant's.
@@ -199,7 +214,7 @@ func createTenants(ctx context.Context) error {
 			corev1.ResourceRequestsCPU: qty("2"), corev1.ResourceRequestsMemory: qty("2Gi"),
 			corev1.ResourceLimitsCPU: qty("10"), corev1.ResourceLimitsMemory: qty("10Gi"), corev1.ResourcePods: qty("20"),
 		}},
-		Backend: &tenancyv1alpha1.BackendSpec{Image: "registry.example/alpha/api:1", RuntimeClassName: ptrTo(sandbox)},
+		Backend: &tenancyv1alpha1.BackendSpec{Image: backendImage, RuntimeClassName: ptrTo(sandbox)},
 		Secrets: []tenancyv1alpha1.GeneratedSecret{{Name: "db"}},
 		Network: &tenancyv1alpha1.NetworkSpec{AllowFromTenants: []string{betaNS}},
 	}}
@@ -346,7 +361,9 @@ func suiteScheme() *runtime.Scheme {
 type results struct {
 	mu                             sync.Mutex
 	attempts, blocked, legit, okay int
-	escapes                        []string
+	// wired are the attempts also sent as packets on the node; through, those whose connection opened.
+	wired, through int
+	escapes        []string
 }
 
 func (r *results) escaped() int {
@@ -363,6 +380,11 @@ func (r *results) table() string {
 	b.WriteString("\n| tenant-escape suite | count |\n| --- | --- |\n")
 	fmt.Fprintf(&b, "| escape attempts tried | %d |\n| escape attempts blocked | %d |\n", r.attempts, r.blocked)
 	fmt.Fprintf(&b, "| legitimate actions tried | %d |\n| legitimate actions allowed | %d |\n", r.legit, r.okay)
+	if wireSkipped == "" {
+		fmt.Fprintf(&b, "| network attempts also sent as packets on the node | %d |\n| connections they opened | %d |\n", r.wired, r.through)
+	} else {
+		fmt.Fprintf(&b, "\n%s\n", wireSkipped)
+	}
 	fmt.Fprintf(&b, "\n%d escaped\n", len(r.escapes))
 	for _, e := range r.escapes {
 		fmt.Fprintf(&b, "  ESCAPED: %s\n", e)
@@ -441,18 +463,29 @@ func mustBlock(t *testing.T, by layer, attempt func(ctx context.Context) error) 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	takeCreated()
+	takeAim()
 	err := attempt(ctx)
-	for _, obj := range takeCreated() {
-		if derr := admin.Delete(ctx, obj); client.IgnoreNotFound(derr) != nil {
+	objs, target := takeCreated(), takeAim()
+	// Anything created counts as admitted: an attempt refused at its last step may have opened something before.
+	through := sendOnWire(ctx, t, target, err == nil || len(objs) > 0)
+	// A context of its own, so that a long wire check never leaves an escape's objects behind.
+	cleanup, cancelCleanup := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancelCleanup()
+	for _, obj := range objs {
+		if derr := admin.Delete(cleanup, obj); client.IgnoreNotFound(derr) != nil {
 			t.Errorf("removing %T %s after the escape: %v", obj, obj.GetName(), derr)
 		}
+	}
+	if through {
+		wire.waitRefused(cleanup, t, *target) // the next attempt must not inherit this one's opening
 	}
 	blocked := err != nil && by.refused(err)
 	ledger.mu.Lock()
 	ledger.attempts++
 	if blocked {
 		ledger.blocked++
-	} else {
+	}
+	if !blocked || through {
 		ledger.escapes = append(ledger.escapes, t.Name())
 	}
 	ledger.mu.Unlock()
@@ -462,6 +495,32 @@ func mustBlock(t *testing.T, by layer, attempt func(ctx context.Context) error) 
 	case !blocked:
 		t.Errorf("ESCAPED: the attempt was not refused by %s, the layer that must refuse it, but: %v", by, err)
 	}
+}
+
+// sendOnWire tries, on the node, the connection an attempt aimed at (none when target is nil), before what the
+// attempt created is removed, and reports whether it opened: an escape, whatever the apiserver said.
+func sendOnWire(ctx context.Context, t *testing.T, target *aim, admitted bool) bool {
+	t.Helper()
+	if target == nil || wire == nil {
+		return false
+	}
+	d, err := wire.try(ctx, *target, admitted)
+	if err != nil {
+		t.Errorf("sending the attempt's packets (%s): %v", target, err)
+		return false
+	}
+	ledger.mu.Lock()
+	ledger.wired++
+	if d.Connected {
+		ledger.through++
+	}
+	ledger.mu.Unlock()
+	if d.Connected {
+		t.Errorf("ESCAPED on the wire: %s connected", target)
+	} else {
+		t.Logf("on the wire: %s %s", target, d)
+	}
+	return d.Connected
 }
 
 // mustAllow runs a legitimate action and requires it to succeed.

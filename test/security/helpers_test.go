@@ -40,7 +40,7 @@ func restrictedPod(ns, name string, mutate ...func(*corev1.Pod)) *corev1.Pod {
 				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 			},
 			Containers: []corev1.Container{{
-				Name: "app", Image: "registry.example/alpha/app:1", ImagePullPolicy: corev1.PullAlways,
+				Name: "app", Image: appImage, ImagePullPolicy: corev1.PullAlways,
 				SecurityContext: &corev1.SecurityContext{
 					AllowPrivilegeEscalation: ptrTo(false),
 					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
