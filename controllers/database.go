@@ -23,7 +23,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -40,31 +39,41 @@ const (
 	// sharedTablesRecheck: tables the platform adds to the shared schema later get row-level security and the
 	// tenants' grants on each SharedSchema tenant's next pass, at the latest this long after (a catalog read).
 	sharedTablesRecheck = 10 * time.Minute
+	// databaseTimeout bounds one tenant's provisioning: a reconcile worker is never held longer by a database.
+	databaseTimeout = 30 * time.Second
 )
+
+// serverLookup is what the registration of a tenant's database server says: the server, or why there is none to
+// use; registered is false when no Secret names it at all.
+type serverLookup struct {
+	server     *database.Server
+	problem    *render.Problem
+	registered bool
+}
 
 // databaseServer finds the registration of the tenant's database server: the one Secret of the operator's namespace
 // labelled with its name. Read from the API, not the cache: the operator caches only what it created.
-func (r *TenantReconciler) databaseServer(ctx context.Context, t *tenancyv1alpha1.Tenant) (*database.Server, *render.Problem, error) {
+func (r *TenantReconciler) databaseServer(ctx context.Context, t *tenancyv1alpha1.Tenant) (serverLookup, error) {
 	name := t.Spec.Database.Server
 	var secrets corev1.SecretList
 	if err := r.APIReader.List(ctx, &secrets, client.InNamespace(r.Config.OperatorNamespace), client.MatchingLabels{database.LabelServer: name}); err != nil {
-		return nil, nil, err
+		return serverLookup{}, err
 	}
-	unknown := func(format string, args ...any) (*database.Server, *render.Problem, error) {
-		return nil, &render.Problem{Reason: tenancyv1alpha1.ReasonDatabaseServerUnknown, Message: fmt.Sprintf(format, args...)}, nil
+	unknown := func(registered bool, format string, args ...any) (serverLookup, error) {
+		return serverLookup{registered: registered, problem: &render.Problem{Reason: tenancyv1alpha1.ReasonDatabaseServerUnknown, Message: fmt.Sprintf(format, args...)}}, nil
 	}
 	switch len(secrets.Items) {
 	case 0:
-		return unknown("No database server %s is registered: a Secret of namespace %s labelled %s=%s", name, r.Config.OperatorNamespace, database.LabelServer, name)
+		return unknown(false, "No database server %s is registered: a Secret of namespace %s labelled %s=%s", name, r.Config.OperatorNamespace, database.LabelServer, name)
 	case 1:
 	default:
-		return unknown("Database server %s is registered twice (%d Secrets labelled %s=%s): which one is meant is unknown", name, len(secrets.Items), database.LabelServer, name)
+		return unknown(true, "Database server %s is registered twice (%d Secrets labelled %s=%s): which one is meant is unknown", name, len(secrets.Items), database.LabelServer, name)
 	}
 	srv, err := database.ServerFromSecret(&secrets.Items[0])
 	if err != nil {
-		return unknown("Database server %s cannot be used: %v", name, err)
+		return unknown(true, "Database server %s cannot be used: %v", name, err)
 	}
-	return &srv, nil, nil
+	return serverLookup{server: &srv, registered: true}, nil
 }
 
 // provisionDatabase brings the tenant's database to what its spec and desired Secret say, before the Secret is
@@ -77,12 +86,22 @@ func (r *TenantReconciler) provisionDatabase(ctx context.Context, s *tenantScope
 		return nil
 	}
 	if s.databaseProblem == nil {
+		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 		err := r.Databases.Ensure(ctx, *s.databaseServer, database.Want{
 			Role: render.DatabaseRole(t), Model: t.Spec.Database.Model, Password: render.DatabasePassword(s.desired), Login: true,
 		})
+		cancel()
 		s.databaseProblem = databaseProblem(t, err)
 	}
 	if p := s.databaseProblem; p != nil {
+		if databasePasswordRotated(s.desired) {
+			// The server has not taken the new password: the Secret keeps the one it has, and so do the back-end's
+			// pods, until a pass gets through.
+			s.observed.DatabaseHeld = true
+			if err := r.render(ctx, s); err != nil {
+				return err
+			}
+		}
 		s.results.fail(render.AreaDatabase, *p, nil)
 		s.memo.databaseFailures++
 		s.databaseRetry = min(databaseRetryFirst<<min(s.memo.databaseFailures-1, 16), databaseRetryMax)
@@ -96,6 +115,16 @@ func (r *TenantReconciler) provisionDatabase(ctx context.Context, s *tenantScope
 		s.databaseRetry = sharedTablesRecheck
 	}
 	return nil
+}
+
+// databasePasswordRotated reports whether the desired database Secret holds a password generated in this pass.
+func databasePasswordRotated(d *render.Desired) bool {
+	for _, o := range d.Objects {
+		if s, ok := o.Obj.(*corev1.Secret); ok && s.Name == render.DatabaseSecretName {
+			return o.Rotated
+		}
+	}
+	return false
 }
 
 // databaseProblem is the tenant's DatabaseReady problem for a provisioning error; nil for none.
@@ -115,44 +144,39 @@ func databaseProblem(t *tenancyv1alpha1.Tenant, err error) *render.Problem {
 }
 
 // releaseDatabase carries out the deletion policy on the tenant's database: Delete erases its data and role, Retain
-// keeps them and ends every login. done is false while the server cannot be reached: nothing is let go until it is.
-// A server no longer registered cannot be reached at all: its database is left as it is, which an Event says, and
+// ends every login of its role and keeps the rest. done is false while that cannot be done (the server does not
+// answer, its registration is broken): nothing is let go until it is, and the tenant comes back after a backoff.
+// A server no longer registered at all cannot be reached: its database is left as it is, which an Event says, and
 // the deletion goes on (nothing is erased that the admin did not get to see).
-func (r *TenantReconciler) releaseDatabase(ctx context.Context, t *tenancyv1alpha1.Tenant) (done bool, err error) {
+func (r *TenantReconciler) releaseDatabase(ctx context.Context, s *tenantScope) (done bool, retry time.Duration, err error) {
+	t := s.tenant
 	if t.Spec.Database == nil {
-		return true, nil
+		return true, 0, nil
 	}
-	srv, problem, err := r.databaseServer(ctx, t)
+	lookup, err := r.databaseServer(ctx, t)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
-	if problem != nil {
-		r.event(t, corev1.EventTypeWarning, problem.Reason, "Delete", problem.Message+": the tenant's database on it is left as it is")
-		return true, nil
+	if p := lookup.problem; p != nil && !lookup.registered {
+		r.event(t, corev1.EventTypeWarning, p.Reason, "Delete", p.Message+": the tenant's database on it is left as it is")
+		return true, 0, nil
 	}
-	want := database.Want{Role: render.DatabaseRole(t), Model: t.Spec.Database.Model}
-	if t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete {
-		err = r.Databases.Remove(ctx, *srv, want)
-	} else {
-		want.Password, err = r.currentDatabasePassword(ctx, t)
-		if err == nil {
-			err = r.Databases.Ensure(ctx, *srv, want)
+	if lookup.problem == nil {
+		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
+		defer cancel()
+		want := database.Want{Role: render.DatabaseRole(t), Model: t.Spec.Database.Model}
+		if t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete {
+			err = r.Databases.Remove(ctx, *lookup.server, want)
+		} else {
+			err = r.Databases.Retire(ctx, *lookup.server, want)
 		}
+		if err == nil {
+			s.memo.databaseFailures = 0
+			return true, 0, nil
+		}
+		lookup.problem = databaseProblem(t, err)
 	}
-	if err != nil {
-		r.event(t, corev1.EventTypeWarning, databaseProblem(t, err).Reason, "Delete", databaseProblem(t, err).Message)
-		return false, nil
-	}
-	return true, nil
-}
-
-// currentDatabasePassword is the password of the tenant's database Secret, kept with a retained role so that a
-// take-back signs in with it again.
-func (r *TenantReconciler) currentDatabasePassword(ctx context.Context, t *tenancyv1alpha1.Tenant) (string, error) {
-	s := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: render.TenantNamespace(t), Name: render.DatabaseSecretName}, s)
-	if apierrors.IsNotFound(err) {
-		return "", nil
-	}
-	return string(s.Data[render.DatabaseKeyPass]), err
+	r.event(t, corev1.EventTypeWarning, lookup.problem.Reason, "Delete", lookup.problem.Message+"; the deletion waits")
+	s.memo.databaseFailures++
+	return false, min(databaseRetryFirst<<min(s.memo.databaseFailures-1, 16), databaseRetryMax), nil
 }

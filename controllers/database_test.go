@@ -91,6 +91,104 @@ func TestTenantDatabase(t *testing.T) {
 	t.Run("server unknown", func(t *testing.T) { databaseServerUnknown(ctx, t) })
 	t.Run("server unreachable", func(t *testing.T) { databaseServerUnreachable(ctx, t, pg) })
 	t.Run("deletion policies", func(t *testing.T) { databaseDeletionPolicies(ctx, t, pg) })
+	t.Run("registration broken", func(t *testing.T) { databaseRegistrationBroken(ctx, t, pg) })
+	t.Run("rotation held while unreachable", func(t *testing.T) { databaseRotationHeld(ctx, t, pg) })
+}
+
+// databaseRegistrationBroken: a tenant whose server's registration goes away keeps its database as it was (Secret,
+// NetworkPolicy, the back-end's environment), reports DatabaseServerUnknown, and is Ready again once it is back.
+func databaseRegistrationBroken(ctx context.Context, t *testing.T, pg *localpostgres.Server) {
+	registerServer(ctx, t, "fragile", pg, pg.Port)
+	tenant := newTenant("db-fragile", func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Database = &tenancyv1alpha1.DatabaseSpec{Server: "fragile", Model: tenancyv1alpha1.DatabaseModelSchemaPerTenant}
+		t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "example.com/api:1"}
+	})
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	before := databaseSecretOf(ctx, t, tenant)
+	if err := k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: testOperatorNamespace, Name: "database-fragile"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A spec change brings a pass (and a new generation, after which pruning would take what is no longer desired).
+	if err := k8s.Patch(ctx, tenant, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"displayName":"unregistered"}}`))); err != nil {
+		t.Fatal(err)
+	}
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonDatabaseServerUnknown)
+	after := databaseSecretOf(ctx, t, tenant)
+	if !bytes.Equal(after.Data[render.DatabaseKeyPass], before.Data[render.DatabaseKeyPass]) {
+		t.Error("the database password changed while the server was not registered")
+	}
+	ns := render.TenantNamespace(tenant)
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.PolicyDatabase}, &networkingv1.NetworkPolicy{}); err != nil {
+		t.Errorf("allow-database while the server is not registered: %v", err)
+	}
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.BackendName}, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(fmt.Sprint(d.Spec.Template.Spec.Containers[0].Env), "DATABASE_URL") {
+		t.Error("the back-end lost its database environment while the server was not registered")
+	}
+	registerServer(ctx, t, "fragile", pg, pg.Port)
+	if err := k8s.Patch(ctx, tenant, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"displayName":"registered again"}}`))); err != nil {
+		t.Fatal(err)
+	}
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	conn, err := connectAs(ctx, pg, databaseSecretOf(ctx, t, tenant))
+	if err != nil {
+		t.Fatalf("signing in once registered again: %v", err)
+	}
+	_ = conn.Close(ctx)
+}
+
+// databaseRotationHeld: a rotation due while the server does not answer keeps the password the server has (the
+// Secret does not change, the back-end does not roll), and happens once the server answers again.
+func databaseRotationHeld(ctx context.Context, t *testing.T, pg *localpostgres.Server) {
+	registerServer(ctx, t, "flaky", pg, pg.Port)
+	tenant := newTenant("db-flaky", func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Database = &tenancyv1alpha1.DatabaseSpec{Server: "flaky", Model: tenancyv1alpha1.DatabaseModelDatabasePerTenant,
+			RotationPeriod: &metav1.Duration{Duration: 24 * time.Hour}}
+	})
+	createTenant(ctx, t, tenant)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	before := databaseSecretOf(ctx, t, tenant)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	registration := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: testOperatorNamespace, Name: "database-flaky"}}
+	setPort := func(port int) {
+		patch := fmt.Sprintf(`{"stringData":{%q:%q}}`, database.KeyPort, strconv.Itoa(port))
+		if err := k8s.Patch(ctx, registration, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPort(closed)
+	testClock.Advance(25 * time.Hour)
+	defer testClock.Advance(-25 * time.Hour)
+	if err := k8s.Patch(ctx, tenant, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"displayName":"due"}}`))); err != nil {
+		t.Fatal(err)
+	}
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonDatabaseUnreachable)
+	if held := databaseSecretOf(ctx, t, tenant); !bytes.Equal(held.Data[render.DatabaseKeyPass], before.Data[render.DatabaseKeyPass]) {
+		t.Error("the Secret took a new password the server never got")
+	}
+	setPort(pg.Port)
+	if err := k8s.Patch(ctx, tenant, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"displayName":"answering"}}`))); err != nil {
+		t.Fatal(err)
+	}
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	rotated := databaseSecretOf(ctx, t, tenant)
+	if bytes.Equal(rotated.Data[render.DatabaseKeyPass], before.Data[render.DatabaseKeyPass]) {
+		t.Error("the rotation did not happen once the server answered")
+	}
+	conn, err := connectAs(ctx, pg, rotated)
+	if err != nil {
+		t.Fatalf("the rotated password: %v", err)
+	}
+	_ = conn.Close(ctx)
 }
 
 // databaseSecretOf is the tenant's database Secret.
@@ -245,6 +343,9 @@ func databaseDeletionPolicies(ctx context.Context, t *testing.T, pg *localpostgr
 	defer func() { _ = admin.Close(context.Background()) }()
 	role := func(name string) (exists, login bool) {
 		err := admin.QueryRow(ctx, "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", name).Scan(&login)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
 		return err == nil, login
 	}
 	for _, policy := range []tenancyv1alpha1.DeletionPolicy{tenancyv1alpha1.DeletionPolicyDelete, tenancyv1alpha1.DeletionPolicyRetain} {

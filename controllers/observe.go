@@ -51,11 +51,17 @@ func (r *TenantReconciler) observe(ctx context.Context, s *tenantScope) error {
 	}
 	observed.AllowedBy = allowedBy
 	if t.Spec.Database != nil {
-		if s.databaseServer, s.databaseProblem, err = r.databaseServer(ctx, t); err != nil {
+		lookup, err := r.databaseServer(ctx, t)
+		if err != nil {
 			return err
 		}
+		s.databaseServer, s.databaseProblem = lookup.server, lookup.problem
 		if srv := s.databaseServer; srv != nil {
 			observed.Database = srv.Endpoint(render.DatabaseRole(t), t.Spec.Database.Model)
+		} else {
+			// Its registration cannot be read: the tenant keeps the database its Secret names, as it is.
+			observed.Database = render.DatabaseEndpointFromSecret(observed.Secrets[render.DatabaseSecretName])
+			observed.DatabaseHeld = true
 		}
 	}
 	if t.Spec.Backend != nil {

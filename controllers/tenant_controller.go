@@ -117,12 +117,12 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) 
 	}
 	// The database first: while its server cannot be reached, the namespace (and the Secret with the credentials)
 	// stays, so that nothing is let go half-way.
-	done, err := r.releaseDatabase(ctx, t)
+	done, retry, err := r.releaseDatabase(ctx, s)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if !done {
-		return ctrl.Result{RequeueAfter: databaseRetryFirst}, nil
+		return ctrl.Result{RequeueAfter: retry}, nil
 	}
 	if t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete {
 		done, err = r.deleteNamespace(ctx, t)

@@ -302,6 +302,23 @@ func (p *planner) sharedSchema() {
 	}
 }
 
+// PlanRetire ends every login of a retained tenant's role, and changes nothing else: no role is made for a tenant
+// that never had one, no password is set.
+func PlanRetire(w Want, c Catalog) []Statement {
+	r := c.Role
+	if r == nil {
+		return nil
+	}
+	var out []Statement
+	if r.Login {
+		out = append(out, Statement{On: OnAdmin, Format: "ALTER ROLE %I WITH NOLOGIN", Args: []string{w.Role}})
+	}
+	if r.Login || r.Sessions {
+		out = append(out, Statement{On: OnAdmin, Format: "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = %L", Args: []string{w.Role}})
+	}
+	return out
+}
+
 // PlanRemove erases the tenant's data and role (deletionPolicy Delete): its database, its schema, or its rows of
 // every shared table; then whatever the role still holds, and the role.
 func PlanRemove(w Want, srv Server, c Catalog) []Statement {

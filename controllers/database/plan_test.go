@@ -257,3 +257,20 @@ func TestSCRAMVerifier(t *testing.T) {
 		t.Error("two passwords, one verifier")
 	}
 }
+
+// TestPlanRetire: a retained tenant's role stops signing in, and a tenant that never had a role gets none.
+func TestPlanRetire(t *testing.T) {
+	w := Want{Role: "tenant_alpha", Model: tenancyv1alpha1.DatabaseModelSchemaPerTenant}
+	if plan := PlanRetire(w, Catalog{}); len(plan) != 0 {
+		t.Errorf("retiring a tenant without a role plans %v, want nothing", verbs(plan))
+	}
+	got := verbs(PlanRetire(w, Catalog{Role: &Role{Login: true, Inherit: true}}))
+	want := []string{"ALTER ROLE tenant_alpha WITH NOLOGIN",
+		"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = tenant_alpha"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if plan := PlanRetire(w, Catalog{Role: &Role{Inherit: true}}); len(plan) != 0 {
+		t.Errorf("retiring a retired role plans %v, want nothing", verbs(plan))
+	}
+}

@@ -59,8 +59,8 @@ type Provisioner struct {
 	// writers serialises the plans run on each server (by name): tenants share objects there (the shared database
 	// and schema, whose privileges every grant rewrites), which PostgreSQL does not let two sessions change at once.
 	// Catalog reads, all a steady tenant costs, never wait for it.
-	writers map[string]*sync.Mutex
-	// down holds, by server name, until when a server that did not answer is taken as unreachable without trying:
+	writers map[string]chan struct{}
+	// down holds, by registration, until when a server that did not answer is taken as unreachable without trying:
 	// one dead server must not hold every reconcile worker for a connect timeout per tenant.
 	down map[string]time.Time
 
@@ -74,7 +74,7 @@ type poolKey struct{ registration, database string }
 
 // NewProvisioner returns a Provisioner; rand salts the password verifiers (crypto/rand.Reader in the operator).
 func NewProvisioner(rand io.Reader) *Provisioner {
-	return &Provisioner{rand: rand, pools: map[poolKey]*pgxpool.Pool{}, writers: map[string]*sync.Mutex{}, down: map[string]time.Time{}}
+	return &Provisioner{rand: rand, pools: map[poolKey]*pgxpool.Pool{}, writers: map[string]chan struct{}{}, down: map[string]time.Time{}}
 }
 
 // Statements is how many statements the provisioner ran (catalog reads excluded), for the benchmark and metrics.
@@ -101,8 +101,9 @@ func (p *Provisioner) Ensure(ctx context.Context, srv Server, w Want) error {
 
 // tracking runs f unless srv was unreachable moments ago, and remembers whether it was reachable.
 func (p *Provisioner) tracking(srv Server, f func() error) error {
+	key := registrationKey(srv) // a registration that changed (another host or port) is tried at once
 	p.mu.Lock()
-	until, isDown := p.down[srv.Name]
+	until, isDown := p.down[key]
 	p.mu.Unlock()
 	if isDown && time.Now().Before(until) {
 		return fmt.Errorf("%w: database server %s did not answer moments ago", ErrUnreachable, srv.Name)
@@ -111,9 +112,9 @@ func (p *Provisioner) tracking(srv Server, f func() error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if errors.Is(err, ErrUnreachable) {
-		p.down[srv.Name] = time.Now().Add(downFor)
+		p.down[key] = time.Now().Add(downFor)
 	} else {
-		delete(p.down, srv.Name)
+		delete(p.down, key)
 	}
 	return err
 }
@@ -134,7 +135,7 @@ func (p *Provisioner) ensure(ctx context.Context, srv Server, w Want) error {
 		}
 		// Something to change: read and plan again holding the server's writer lock, so that two passes never
 		// plan the same change (a shared database, a schema) and race to make it.
-		if err := p.locked(srv, func() error {
+		if err := p.locked(ctx, srv, func() error {
 			if c, err = readCatalog(ctx, admin, shared, w, srv); err != nil {
 				return err
 			}
@@ -151,34 +152,48 @@ func (p *Provisioner) ensure(ctx context.Context, srv Server, w Want) error {
 
 // Remove erases the tenant's data and role on srv (PlanRemove).
 func (p *Provisioner) Remove(ctx context.Context, srv Server, w Want) error {
-	return p.tracking(srv, func() error { return p.remove(ctx, srv, w) })
+	return p.tracking(srv, func() error {
+		return p.once(ctx, srv, w, func(c Catalog) []Statement { return PlanRemove(w, srv, c) })
+	})
 }
 
-func (p *Provisioner) remove(ctx context.Context, srv Server, w Want) error {
+// Retire ends the logins of a retained tenant's role (PlanRetire), and does nothing for a tenant without one.
+func (p *Provisioner) Retire(ctx context.Context, srv Server, w Want) error {
+	return p.tracking(srv, func() error {
+		return p.once(ctx, srv, w, func(c Catalog) []Statement { return PlanRetire(w, c) })
+	})
+}
+
+// once reads the catalog and runs one plan of it, holding the server's writer lock.
+func (p *Provisioner) once(ctx context.Context, srv Server, w Want, plan func(Catalog) []Statement) error {
 	admin, shared, err := p.connections(ctx, srv, w)
 	if err != nil {
 		return err
 	}
-	return p.locked(srv, func() error {
+	return p.locked(ctx, srv, func() error {
 		c, err := readCatalog(ctx, admin, shared, w, srv)
 		if err != nil {
 			return err
 		}
-		return p.run(ctx, srv, PlanRemove(w, srv, c))
+		return p.run(ctx, srv, plan(c))
 	})
 }
 
-// locked runs f holding srv's writer lock.
-func (p *Provisioner) locked(srv Server, f func() error) error {
+// locked runs f holding srv's writer lock, or gives up when ctx ends first.
+func (p *Provisioner) locked(ctx context.Context, srv Server, f func() error) error {
 	p.mu.Lock()
 	writer, ok := p.writers[srv.Name]
 	if !ok {
-		writer = &sync.Mutex{}
+		writer = make(chan struct{}, 1)
 		p.writers[srv.Name] = writer
 	}
 	p.mu.Unlock()
-	writer.Lock()
-	defer writer.Unlock()
+	select {
+	case writer <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("database server %s: waiting for another tenant's provisioning: %w", srv.Name, ctx.Err())
+	}
+	defer func() { <-writer }()
 	return f()
 }
 
@@ -312,6 +327,10 @@ func poolConfig(srv Server, database string) (*pgxpool.Config, error) {
 		// Nothing a tenant created (a function shadowing a built-in in a schema it may write) is ever found by name
 		// in the operator's sessions, which run as the server's admin.
 		"search_path": "pg_catalog",
+		// A statement waiting behind a tenant's long transaction (ALTER TABLE, CREATE POLICY) gives up rather than
+		// hold the server's writer lock, and with it every other tenant of the server.
+		"lock_timeout":      "5s",
+		"statement_timeout": "30s",
 		// An admin that does not bypass row-level security gets an error, not a silent no-op, when erasing a
 		// tenant's rows.
 		"row_security": "off",

@@ -22,6 +22,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,6 +47,9 @@ const (
 	DatabaseKeyURL     = "DATABASE_URL"
 	databaseMountPath  = "/var/run/tenant-operator/database"
 	databasePassLength = 32
+	// AnnotationDatabaseEgress on the database Secret records the server addresses its NetworkPolicy opens, so that
+	// a tenant keeps its database as it is while its server's registration is missing or broken.
+	AnnotationDatabaseEgress = "tenancy.tenant-operator.dev/database-egress"
 )
 
 // DatabaseEndpoint is where the tenant's database is, from its server's registration.
@@ -62,9 +66,24 @@ type DatabaseEndpoint struct {
 // NeverEgress are the ranges no egress of a tenant's may reach, whatever the cluster (link-local, metadata).
 func NeverEgress() []netip.Prefix { return forbiddenEgress(nil) }
 
+// DatabaseEndpointFromSecret is where the tenant's database Secret says its database is: what the tenant keeps while
+// its server's registration cannot be read. nil without a complete Secret.
+func DatabaseEndpointFromSecret(s *corev1.Secret) *DatabaseEndpoint {
+	if s == nil {
+		return nil
+	}
+	port, err := strconv.Atoi(string(s.Data[DatabaseKeyPort]))
+	egress := s.Annotations[AnnotationDatabaseEgress]
+	if err != nil || len(s.Data[DatabaseKeyHost]) == 0 || len(s.Data[DatabaseKeyName]) == 0 || egress == "" {
+		return nil
+	}
+	return &DatabaseEndpoint{Host: string(s.Data[DatabaseKeyHost]), Port: port, CACert: s.Data[DatabaseKeyCA],
+		EgressCIDRs: strings.Split(egress, ","), Database: string(s.Data[DatabaseKeyName])}
+}
+
 // desiredDatabaseSecret holds what a client needs to connect, the password kept until rotationPeriod has passed since
-// it was generated. rotated reports a new password.
-func desiredDatabaseSecret(t *tenancyv1alpha1.Tenant, ep *DatabaseEndpoint, existing *corev1.Secret, now time.Time,
+// it was generated, or while held (the server could not take a new one). rotated reports a new password.
+func desiredDatabaseSecret(t *tenancyv1alpha1.Tenant, ep *DatabaseEndpoint, existing *corev1.Secret, held bool, now time.Time,
 	rand io.Reader) (secret *corev1.Secret, rotated bool, err error) {
 	at := generatedAt(existing)
 	password := []byte(nil)
@@ -72,7 +91,8 @@ func desiredDatabaseSecret(t *tenancyv1alpha1.Tenant, ep *DatabaseEndpoint, exis
 		password = existing.Data[DatabaseKeyPass]
 	}
 	period := t.Spec.Database.RotationPeriod
-	if len(password) != databasePassLength || at.IsZero() || (period != nil && !now.Before(at.Add(period.Duration))) {
+	due := period != nil && !now.Before(at.Add(period.Duration)) && !held
+	if len(password) != databasePassLength || at.IsZero() || due {
 		if password, err = randomString(rand, databasePassLength); err != nil {
 			return nil, false, err
 		}
@@ -88,7 +108,8 @@ func desiredDatabaseSecret(t *tenancyv1alpha1.Tenant, ep *DatabaseEndpoint, exis
 		DatabaseKeyHost: []byte(ep.Host), DatabaseKeyPort: []byte(strconv.Itoa(ep.Port)), DatabaseKeyName: []byte(ep.Database),
 		DatabaseKeyUser: []byte(user), DatabaseKeyPass: password, DatabaseKeyCA: ep.CACert, DatabaseKeyURL: []byte(dsn.String()),
 	}}
-	secret.Annotations = map[string]string{AnnotationGenerated: at.Format(time.RFC3339)}
+	secret.Annotations = map[string]string{AnnotationGenerated: at.Format(time.RFC3339),
+		AnnotationDatabaseEgress: strings.Join(sortedCopy(ep.EgressCIDRs), ",")}
 	return secret, rotated, nil
 }
 

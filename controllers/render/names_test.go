@@ -19,6 +19,7 @@ package render
 import (
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -58,5 +59,31 @@ func TestDatabaseRole(t *testing.T) {
 	// The hash alone is a valid Tenant name.
 	if hash := strings.TrimPrefix(hashed, "tenant_h_"); DatabaseRole(tenant(hash)) == hashed {
 		t.Errorf("a Tenant named %q gets the role of a long-named one", hash)
+	}
+}
+
+// TestDatabaseSecretHeld: a held password stays as it is when its rotation is due; released, it rotates; and the
+// Secret gives back the endpoint it was written for.
+func TestDatabaseSecretHeld(t *testing.T) {
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "alpha"}, Spec: tenancyv1alpha1.TenantSpec{
+		Database: &tenancyv1alpha1.DatabaseSpec{Server: "main", Model: tenancyv1alpha1.DatabaseModelSharedSchema,
+			RotationPeriod: &metav1.Duration{Duration: time.Hour}}}}
+	ep := &DatabaseEndpoint{Host: "db.example", Port: 5432, CACert: []byte("ca"), EgressCIDRs: []string{"198.51.100.20/32"}, Database: "tenants"}
+	first, _, err := desiredDatabaseSecret(tenant, ep, nil, false, t0, newSeededRand())
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := t0.Add(2 * time.Hour)
+	held, rotated, _ := desiredDatabaseSecret(tenant, ep, first, true, due, newSeededRand())
+	if rotated || string(held.Data[DatabaseKeyPass]) != string(first.Data[DatabaseKeyPass]) {
+		t.Error("a held password rotated")
+	}
+	released, rotated, _ := desiredDatabaseSecret(tenant, ep, first, false, due, newSeededRand())
+	if !rotated || released.Annotations[AnnotationGenerated] == first.Annotations[AnnotationGenerated] {
+		t.Error("a due password did not rotate")
+	}
+	if got := DatabaseEndpointFromSecret(first); got == nil || got.Host != ep.Host || got.Port != ep.Port ||
+		got.Database != ep.Database || strings.Join(got.EgressCIDRs, ",") != "198.51.100.20/32" || string(got.CACert) != "ca" {
+		t.Errorf("the endpoint of the Secret: %+v, want %+v", got, ep)
 	}
 }

@@ -73,8 +73,11 @@ type Observed struct {
 	// AllowedBy are the other tenants that let this one reach their back-end (their spec.network.allowFromTenants
 	// names it), sorted by name.
 	AllowedBy []*tenancyv1alpha1.Tenant
-	// Database is where the tenant's database is; nil without spec.database or while its server is unknown.
+	// Database is where the tenant's database is; nil without spec.database, or while its server is unknown and
+	// the tenant has no database Secret yet.
 	Database *DatabaseEndpoint
+	// DatabaseHeld keeps the database password as it is, due or not: the server could not take a new one.
+	DatabaseHeld bool
 }
 
 // Desired is everything the tenant should have, computed by the pure builders, and when to come back (the earliest
@@ -136,19 +139,11 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 	}
 	addSecret(key, rotated, keyDue)
 	if ep := observed.Database; t.Spec.Database != nil && ep != nil {
-		s, rotated, err := desiredDatabaseSecret(t, ep, observed.Secrets[DatabaseSecretName], observed.Now, observed.Rand)
+		s, err := d.addDatabase(t, ep, observed)
 		if err != nil {
 			return nil, err
 		}
-		var due time.Time
-		if p := t.Spec.Database.RotationPeriod; p != nil {
-			due = generatedAt(s).Add(p.Duration)
-		}
-		d.Objects = append(d.Objects, Object{Area: AreaDatabase, Obj: s, Rotated: rotated})
 		generated = append(generated, s) // a new password rolls the back-end
-		d.RequeueAt = earliest(d.RequeueAt, due)
-		d.SecretTimes = append(d.SecretTimes, tenancyv1alpha1.SecretStatus{Name: DatabaseSecretName, LastRotationTime: metav1.NewTime(generatedAt(s))})
-		add(AreaNetwork, databasePolicy(t, ep))
 	}
 	if t.Spec.Backend != nil {
 		tls, renewed, err := desiredTLSSecret(t, observed.Secrets[TLSSecretName], observed.CA, cfg, observed.Now, observed.Rand)
@@ -175,6 +170,22 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 		add(AreaAccess, role, binding)
 	}
 	return d, nil
+}
+
+// addDatabase adds the tenant's database Secret and the NetworkPolicy to its server, and returns the Secret.
+func (d *Desired) addDatabase(t *tenancyv1alpha1.Tenant, ep *DatabaseEndpoint, observed Observed) (*corev1.Secret, error) {
+	s, rotated, err := desiredDatabaseSecret(t, ep, observed.Secrets[DatabaseSecretName], observed.DatabaseHeld, observed.Now, observed.Rand)
+	if err != nil {
+		return nil, err
+	}
+	var due time.Time
+	if p := t.Spec.Database.RotationPeriod; p != nil && !observed.DatabaseHeld { // held: the backoff brings the tenant back
+		due = generatedAt(s).Add(p.Duration)
+	}
+	d.Objects = append(d.Objects, Object{Area: AreaDatabase, Obj: s, Rotated: rotated}, Object{Area: AreaNetwork, Obj: databasePolicy(t, ep)})
+	d.RequeueAt = earliest(d.RequeueAt, due)
+	d.SecretTimes = append(d.SecretTimes, tenancyv1alpha1.SecretStatus{Name: DatabaseSecretName, LastRotationTime: metav1.NewTime(generatedAt(s))})
+	return s, nil
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -62,6 +62,7 @@ var inline = map[string]step{
 	"make demo":                      {skip: "runs until Ctrl-C; DEMO_EXIT=1 make demo is its non-interactive form"},
 	"make test":                      {skip: "runs this test, and every other tier"},
 	"make test TEST_NODE=skip":       {skip: "make test without its node tier; make test runs this test"},
+	"make test TEST_DATABASE=skip":   {skip: "make test without its database tier; make test runs this test"},
 	"make node":                      {skip: "make test runs it before this test (it builds the node and installs its packages)"},
 	"make tools":                     {skip: "builds every tool; make test built the ones these commands use (kubectl, helm, kustomize)"},
 	"make manifests generate":        {skip: rewritesTree},
