@@ -86,15 +86,16 @@ func (r *TenantReconciler) provisionDatabase(ctx context.Context, s *tenantScope
 		return nil
 	}
 	if s.databaseProblem == nil {
+		secret, _ := render.DatabaseSecret(s.desired) // rendered: the server is known
 		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 		err := r.Databases.Ensure(ctx, *s.databaseServer, database.Want{
-			Role: render.DatabaseRole(t), Model: t.Spec.Database.Model, Password: render.DatabasePassword(s.desired), Login: true,
+			Role: render.DatabaseRole(t), Model: t.Spec.Database.Model, Password: string(secret.Data[render.DatabaseKeyPass]), Login: true,
 		})
 		cancel()
 		s.databaseProblem = databaseProblem(t, err)
 	}
 	if p := s.databaseProblem; p != nil {
-		if databasePasswordRotated(s.desired) {
+		if _, rotated := render.DatabaseSecret(s.desired); rotated {
 			// The server has not taken the new password: the Secret keeps the one it has, and so do the back-end's
 			// pods, until a pass gets through.
 			s.observed.DatabaseHeld = true
@@ -103,8 +104,7 @@ func (r *TenantReconciler) provisionDatabase(ctx context.Context, s *tenantScope
 			}
 		}
 		s.results.fail(render.AreaDatabase, *p, nil)
-		s.memo.databaseFailures++
-		s.databaseRetry = min(databaseRetryFirst<<min(s.memo.databaseFailures-1, 16), databaseRetryMax)
+		s.databaseRetry = s.memo.databaseFailed()
 		if p.Reason == tenancyv1alpha1.ReasonDatabaseServerUnknown {
 			s.databaseRetry = max(s.databaseRetry, serverUnknownRecheck)
 		}
@@ -115,16 +115,6 @@ func (r *TenantReconciler) provisionDatabase(ctx context.Context, s *tenantScope
 		s.databaseRetry = sharedTablesRecheck
 	}
 	return nil
-}
-
-// databasePasswordRotated reports whether the desired database Secret holds a password generated in this pass.
-func databasePasswordRotated(d *render.Desired) bool {
-	for _, o := range d.Objects {
-		if s, ok := o.Obj.(*corev1.Secret); ok && s.Name == render.DatabaseSecretName {
-			return o.Rotated
-		}
-	}
-	return false
 }
 
 // databaseProblem is the tenant's DatabaseReady problem for a provisioning error; nil for none.
@@ -177,6 +167,12 @@ func (r *TenantReconciler) releaseDatabase(ctx context.Context, s *tenantScope) 
 		lookup.problem = databaseProblem(t, err)
 	}
 	r.event(t, corev1.EventTypeWarning, lookup.problem.Reason, "Delete", lookup.problem.Message+"; the deletion waits")
-	s.memo.databaseFailures++
-	return false, min(databaseRetryFirst<<min(s.memo.databaseFailures-1, 16), databaseRetryMax), nil
+	return false, s.memo.databaseFailed(), nil
+}
+
+// databaseFailed counts one more pass in a row that could not do the tenant's database's work, and says how long to
+// wait before the next: databaseRetryFirst, doubling, up to databaseRetryMax.
+func (m *tenantMemo) databaseFailed() time.Duration {
+	m.databaseFailures++
+	return min(databaseRetryFirst<<min(m.databaseFailures-1, 16), databaseRetryMax)
 }

@@ -72,9 +72,9 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
 ORDER BY c.relname`
 )
 
-// readCatalog reads what exists for the tenant: from the admin database its role and databases, and from the shared
-// one (shared is nil until that database exists) the schemas and tables.
-func readCatalog(ctx context.Context, admin, shared querier, w Want, srv Server) (Catalog, error) {
+// readCatalog reads what exists for the tenant: from the admin database its role and databases, and, once the
+// admin database shows the shared one exists, from the shared one (connected to by shared) the schemas and tables.
+func readCatalog(ctx context.Context, admin querier, shared func() (querier, error), w Want, srv Server) (Catalog, error) {
 	var c Catalog
 	role := &Role{}
 	err := admin.QueryRow(ctx, roleQuery, w.Role).Scan(&role.Login, &role.Privileged, &role.Inherit, &role.Fingerprint, &role.MemberOf,
@@ -106,14 +106,18 @@ func readCatalog(ctx context.Context, admin, shared querier, w Want, srv Server)
 		return c, err
 	}
 	sharedDB, roleConnect, err := readDatabase(srv.SharedDatabase)
-	if err != nil || sharedDB == nil || shared == nil {
+	if err != nil || sharedDB == nil {
+		return c, err
+	}
+	sharedConn, err := shared()
+	if err != nil {
 		return c, err
 	}
 	c.Shared = SharedDatabase{Exists: true, PublicAccess: sharedDB.PublicAccess, RoleConnect: roleConnect}
 	readSchema := func(name string) (*OwnedObject, bool, error) {
 		s := &OwnedObject{}
 		var usage bool
-		err := shared.QueryRow(ctx, schemaQuery, name, w.Role).Scan(&s.Owner, &s.PublicAccess, &usage)
+		err := sharedConn.QueryRow(ctx, schemaQuery, name, w.Role).Scan(&s.Owner, &s.PublicAccess, &usage)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, false, nil
 		}
@@ -136,7 +140,7 @@ func readCatalog(ctx context.Context, admin, shared querier, w Want, srv Server)
 		return c, err
 	}
 	c.Shared.SharedSchemaExists, c.Shared.RoleUsage = true, usage
-	rows, err := shared.Query(ctx, tablesQuery, srv.SharedSchema, srv.TenantColumn, policyRestrictive, policyPermissive, w.Role)
+	rows, err := sharedConn.Query(ctx, tablesQuery, srv.SharedSchema, srv.TenantColumn, policyRestrictive, policyPermissive, w.Role)
 	if err != nil {
 		return c, fmt.Errorf("reading the tables of schema %s: %w", srv.SharedSchema, err)
 	}

@@ -35,8 +35,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
 
 // Pools: at most maxConnsPerDatabase connections to each database of a server (its admin and shared ones), however
@@ -121,7 +119,7 @@ func (p *Provisioner) tracking(srv Server, f func() error) error {
 
 func (p *Provisioner) ensure(ctx context.Context, srv Server, w Want) error {
 	for range maxPlans {
-		admin, shared, err := p.connections(ctx, srv, w)
+		admin, shared, err := p.connections(srv)
 		if err != nil {
 			return err
 		}
@@ -166,7 +164,7 @@ func (p *Provisioner) Retire(ctx context.Context, srv Server, w Want) error {
 
 // once reads the catalog and runs one plan of it, holding the server's writer lock.
 func (p *Provisioner) once(ctx context.Context, srv Server, w Want, plan func(Catalog) []Statement) error {
-	admin, shared, err := p.connections(ctx, srv, w)
+	admin, shared, err := p.connections(srv)
 	if err != nil {
 		return err
 	}
@@ -197,23 +195,13 @@ func (p *Provisioner) locked(ctx context.Context, srv Server, f func() error) er
 	return f()
 }
 
-// connections are the pools of the admin database, and of the shared one when the model uses it and it exists.
-func (p *Provisioner) connections(ctx context.Context, srv Server, w Want) (admin, shared *pgxpool.Pool, err error) {
+// connections are the admin database's pool, and a way to the shared database's, which readCatalog takes only once
+// the admin database shows it exists.
+func (p *Provisioner) connections(srv Server) (admin *pgxpool.Pool, shared func() (querier, error), err error) {
 	if admin, err = p.pool(srv, srv.AdminDatabase); err != nil {
 		return nil, nil, err
 	}
-	if w.Model == tenancyv1alpha1.DatabaseModelDatabasePerTenant {
-		return admin, nil, nil
-	}
-	var exists bool
-	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", srv.SharedDatabase).Scan(&exists); err != nil {
-		return nil, nil, fmt.Errorf("database server %s: %w", srv.Name, err)
-	}
-	if !exists {
-		return admin, nil, nil
-	}
-	shared, err = p.pool(srv, srv.SharedDatabase)
-	return admin, shared, err
+	return admin, func() (querier, error) { return p.pool(srv, srv.SharedDatabase) }, nil
 }
 
 // run runs a plan's statements in order; the caller holds the server's writer lock.

@@ -113,14 +113,15 @@ func desiredDatabaseSecret(t *tenancyv1alpha1.Tenant, ep *DatabaseEndpoint, exis
 	return secret, rotated, nil
 }
 
-// DatabasePassword is the password of the tenant's database Secret among the desired objects; "" without one.
-func DatabasePassword(d *Desired) string {
+// DatabaseSecret is the tenant's database Secret among the desired objects, and whether this pass generated its
+// password; nil without one.
+func DatabaseSecret(d *Desired) (secret *corev1.Secret, rotated bool) {
 	for _, o := range d.Objects {
 		if s, ok := o.Obj.(*corev1.Secret); ok && s.Name == DatabaseSecretName {
-			return string(s.Data[DatabaseKeyPass])
+			return s, o.Rotated
 		}
 	}
-	return ""
+	return nil, false
 }
 
 // databasePolicy lets the tenant's pods reach the database server's addresses on its port, and nothing else of it.

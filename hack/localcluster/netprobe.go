@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,7 +29,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // NetprobePort is where netprobe pods serve, and what the node asks them on.
@@ -93,6 +96,27 @@ func NetprobeResolve(ctx context.Context, podIP, name, server string) (Resolve, 
 // NetprobeAnswers fails unless the netprobe pod at podIP answers.
 func NetprobeAnswers(ctx context.Context, podIP string) error {
 	return netprobeGet(ctx, podIP, "/", nil)
+}
+
+// WaitForNetprobe waits up to two minutes for the netprobe pod namespace/name to have an address and answer the
+// node, and returns the address.
+func WaitForNetprobe(ctx context.Context, c client.Reader, namespace, name string) (string, error) {
+	pod := &corev1.Pod{}
+	var lastErr error
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, pod); err != nil {
+			return false, err
+		}
+		if pod.Status.PodIP == "" {
+			return false, nil
+		}
+		lastErr = NetprobeAnswers(ctx, pod.Status.PodIP)
+		return lastErr == nil, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("the netprobe pod %s/%s does not answer: %w (%v); phase %s", namespace, name, err, lastErr, pod.Status.Phase)
+	}
+	return pod.Status.PodIP, nil
 }
 
 var netprobeClient = &http.Client{Timeout: 5 * time.Second}

@@ -73,13 +73,7 @@ func measureDatabase(ctx context.Context, root string, o options, r *report) err
 	}); err != nil {
 		return err
 	}
-	if err := b.startOperator(ctx); err != nil {
-		return err
-	}
-	if b.token, err = cluster.MetricsReaderToken(ctx, "bench-scraper", "tenant-operator-metrics-reader"); err != nil {
-		return err
-	}
-	if err := b.watchTenants(ctx); err != nil {
+	if err := b.start(ctx); err != nil {
 		return err
 	}
 	peak, stopSampling, err := sampleConnections(ctx, pg)

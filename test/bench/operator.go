@@ -70,13 +70,7 @@ func measureOperator(ctx context.Context, root string, o options, r *report) err
 	if b.k8s, err = benchClient(cluster); err != nil {
 		return err
 	}
-	if err := b.startOperator(ctx); err != nil {
-		return err
-	}
-	if b.token, err = cluster.MetricsReaderToken(ctx, "bench-scraper", "tenant-operator-metrics-reader"); err != nil {
-		return err
-	}
-	if err := b.watchTenants(ctx); err != nil {
+	if err := b.start(ctx); err != nil {
 		return err
 	}
 	if err := b.provision(ctx, r); err != nil {
@@ -94,6 +88,18 @@ func measureOperator(ctx context.Context, root string, o options, r *report) err
 	_, peak, _ := processMemory(b.operator.Pid())
 	r.Memory.PeakRSSMiB = mib(max(b.peak, peak))
 	return nil
+}
+
+// start runs the operator, gets a token to scrape its metrics, and starts watching the Tenants.
+func (b *bench) start(ctx context.Context) error {
+	if err := b.startOperator(ctx); err != nil {
+		return err
+	}
+	var err error
+	if b.token, err = b.cluster.MetricsReaderToken(ctx, "bench-scraper", "tenant-operator-metrics-reader"); err != nil {
+		return err
+	}
+	return b.watchTenants(ctx)
 }
 
 func (b *bench) startOperator(ctx context.Context) error {

@@ -238,22 +238,11 @@ func (w *world) waitReady(ctx context.Context, t *testing.T, name string) {
 // waitForAgent waits for the netprobe pod namespace/name to answer the node, and returns its address.
 func (w *world) waitForAgent(ctx context.Context, t *testing.T, namespace, name string) string {
 	t.Helper()
-	pod := &corev1.Pod{}
-	var lastErr error
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, pod); err != nil {
-			return false, err
-		}
-		if pod.Status.PodIP == "" {
-			return false, nil
-		}
-		lastErr = localcluster.NetprobeAnswers(ctx, pod.Status.PodIP)
-		return lastErr == nil, nil
-	})
+	ip, err := localcluster.WaitForNetprobe(ctx, w.k8s, namespace, name)
 	if err != nil {
-		t.Fatalf("the netprobe pod %s/%s does not answer: %v (%v); phase %s", namespace, name, err, lastErr, pod.Status.Phase)
+		t.Fatal(err)
 	}
-	return pod.Status.PodIP
+	return ip
 }
 
 // backendPod is a Ready back-end pod of tenant.

@@ -26,10 +26,8 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
@@ -108,22 +106,11 @@ func startWire(ctx context.Context) (*wireWorld, error) {
 		}
 	}
 	for _, ns := range namespaces {
-		pod := &corev1.Pod{}
-		var lastErr error
-		err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-			if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: "netprobe"}, pod); err != nil {
-				return false, err
-			}
-			if pod.Status.PodIP == "" {
-				return false, nil
-			}
-			lastErr = localcluster.NetprobeAnswers(ctx, pod.Status.PodIP)
-			return lastErr == nil, nil
-		})
+		ip, err := localcluster.WaitForNetprobe(ctx, admin, ns, "netprobe")
 		if err != nil {
-			return nil, fmt.Errorf("the netprobe pod of %s does not answer: %w (%v); phase %s", ns, err, lastErr, pod.Status.Phase)
+			return nil, err
 		}
-		w.agents[ns] = pod.Status.PodIP
+		w.agents[ns] = ip
 	}
 	for _, to := range []string{toInternet, toMetadata} {
 		control := aim{from: sharedNS, to: to}
