@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -49,6 +50,7 @@ const defaultOperatorNamespace = "tenant-operator-system"
 type flags struct {
 	metricsAddr             string
 	secureMetrics           bool
+	metricsCertDir          string
 	enableHTTP2             bool
 	probeAddr               string
 	leaderElect             bool
@@ -71,6 +73,9 @@ func parseFlags() flags {
 	flag.BoolVar(&f.secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS, authenticated and authorized against the Kubernetes API (TokenReview and "+
 			"SubjectAccessReview). Turn off only behind a trusted proxy.")
+	flag.StringVar(&f.metricsCertDir, "metrics-cert-dir", "",
+		"Directory holding the metrics endpoint's serving certificate as tls.crt and tls.key (a mounted kubernetes.io/tls "+
+			"Secret), reloaded when it changes. Empty: a self-signed certificate generated at start.")
 	flag.BoolVar(&f.enableHTTP2, "enable-http2", false,
 		"Serve metrics over HTTP/2. Off by default: HTTP/2 Rapid Reset and Stream Cancellation (CVE-2023-44487, CVE-2023-39325).")
 	flag.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "The address the health and ready probes bind to.")
@@ -128,7 +133,19 @@ func bindConfigFlags(c *render.Config) {
 	list("ingress-namespaces", "Namespaces of the ingress controllers allowed to reach every tenant back-end; no tenant may claim them", &c.IngressNamespaces)
 	list("reserved-namespaces", "Shared namespaces (monitoring, logging) no tenant may claim, besides the operator's, the ingress controllers' and the DNS namespace", &c.ReservedNamespaces)
 	list("cluster-cidrs", "The cluster's pod, service and node CIDRs, excluded from tenants' egress", &c.ClusterCIDRs)
+	list("extra-roles", "ClusterRoles Tenants may have bound in their namespace through spec.extraRoles; the operator needs bind on each", &c.ExtraRoles)
+	list("monitoring-namespaces", "Namespaces of the metrics scrapers allowed to reach every tenant pod on --monitoring-ports; no tenant may claim them", &c.MonitoringNamespaces)
+	flag.Func("monitoring-ports", "Ports the monitoring namespaces may reach on tenant pods: numbers, or container port names (comma-separated; default metrics)", func(s string) error {
+		ports, err := render.ParsePorts(s)
+		c.MonitoringPorts = ports
+		return err
+	})
 	flag.StringVar(&c.DNSNamespace, "dns-namespace", c.DNSNamespace, "Namespace of the cluster DNS pods tenants may query; no tenant may claim it.")
+	flag.Func("dns-pod-labels", "Labels of the cluster DNS pods tenants may query, key=value,... (default k8s-app=kube-dns; OpenShift DNS and NodeLocal DNSCache use others)", func(s string) error {
+		labels, err := render.ParseLabels(s)
+		c.DNSPodLabels = labels
+		return err
+	})
 	flag.StringVar(&c.ClusterDomain, "cluster-domain", c.ClusterDomain, "The cluster's DNS domain, for back-end certificates.")
 	flag.StringVar(&c.CASecretName, "ca-secret-name", c.CASecretName,
 		"Secret (type kubernetes.io/tls, ECDSA key) in the operator's namespace holding the CA that signs back-end certificates; created at first start when absent.")
@@ -208,6 +225,16 @@ func run(f flags) error {
 	if f.secureMetrics {
 		metricsOpts.FilterProvider = metricsauth.Filter
 	}
+	if f.metricsCertDir != "" {
+		// controller-runtime falls back to a self-signed certificate when the files are missing; a certificate that
+		// was asked for and is not there is an error instead.
+		for _, name := range []string{"tls.crt", "tls.key"} {
+			if _, err := os.Stat(filepath.Join(f.metricsCertDir, name)); err != nil {
+				return fmt.Errorf("the metrics serving certificate: %w", err)
+			}
+		}
+		metricsOpts.CertDir = f.metricsCertDir
+	}
 
 	f.operator.OperatorNamespace = f.operatorNamespace
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
@@ -231,6 +258,7 @@ func run(f flags) error {
 	if err := controllers.SetupWithManager(mgr, controllers.Options{
 		Config:                  f.operator,
 		MaxConcurrentReconciles: f.maxConcurrentReconciles,
+		Version:                 version,
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)
 	}

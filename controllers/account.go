@@ -24,12 +24,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/pki"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/controllers/status"
 )
@@ -52,7 +54,7 @@ func (r *TenantReconciler) account(ctx context.Context, s *tenantScope) error {
 				r.event(t, corev1.EventTypeWarning, p.Reason, "Apply", p.Message)
 			}
 		case a.change == changeRotated:
-			secretRotations.WithLabelValues(obj.GetName()).Inc()
+			secretRotations.WithLabelValues(t.Name, rotationKind(obj.GetName())).Inc()
 			r.event(t, corev1.EventTypeNormal, "SecretRotated", "Rotate", fmt.Sprintf("Rotated Secret %s/%s", obj.GetNamespace(), obj.GetName()))
 			log.Info("Rotated secret", "secret", obj.GetName())
 		case steady:
@@ -89,24 +91,57 @@ func (r *TenantReconciler) account(ctx context.Context, s *tenantScope) error {
 	return nil
 }
 
-// recordMetrics records a tenant's phase and its certificate's expiry.
+// recordMetrics records a tenant's phase, conditions, certificate times and errors.
 func (r *TenantReconciler) recordMetrics(s *tenantScope, st tenancyv1alpha1.TenantStatus) {
 	t := s.tenant
 	// One series per tenant, its current phase: four per tenant (three of them 0) cost memory and scrape time for
-	// nothing an alert needs.
+	// nothing an alert needs. Likewise one series per condition, its current status.
 	if s.memo.phase != st.Phase {
 		s.memo.phase = st.Phase
 		tenantPhase.DeletePartialMatch(map[string]string{metricTenant: t.Name})
 		tenantPhase.WithLabelValues(t.Name, string(st.Phase)).Set(1)
 	}
-	if cert := render.ParseCertificate(s.observed.Secrets[render.TLSSecretName]); cert != nil && t.Spec.Backend != nil {
-		certificateExpiry.WithLabelValues(t.Name).Set(float64(cert.NotAfter.Unix()))
-	}
-	for _, c := range st.Conditions {
-		if c.Status == "False" && c.Reason != tenancyv1alpha1.ReasonProgressing {
-			reconcileErrors.WithLabelValues(c.Reason).Inc()
+	if conditions := conditionStatuses(st.Conditions); s.memo.conditions != conditions {
+		s.memo.conditions = conditions
+		tenantCondition.DeletePartialMatch(map[string]string{metricTenant: t.Name})
+		for _, c := range st.Conditions {
+			tenantCondition.WithLabelValues(t.Name, c.Type, string(c.Status)).Set(1)
 		}
 	}
+	if cert := render.ParseCertificate(s.observed.Secrets[render.TLSSecretName]); cert != nil && t.Spec.Backend != nil {
+		certificateExpiry.WithLabelValues(t.Name).Set(float64(cert.NotAfter.Unix()))
+		certificateRenewal.WithLabelValues(t.Name).Set(float64(pki.RenewalTime(cert.NotBefore, cert.NotAfter).Unix()))
+	} else if t.Spec.Backend == nil {
+		// No back-end, no certificate: a series left from one would set off the certificate alerts.
+		certificateExpiry.DeleteLabelValues(t.Name)
+		certificateRenewal.DeleteLabelValues(t.Name)
+	}
+	for _, reason := range status.ErrorReasons(st) {
+		reconcileErrors.WithLabelValues(reason).Inc()
+	}
+}
+
+// conditionStatuses identifies the types and statuses of a list of conditions: what the condition series show.
+func conditionStatuses(conditions []metav1.Condition) string {
+	var b strings.Builder
+	for _, c := range conditions {
+		b.WriteString(c.Type + "=" + string(c.Status) + ";")
+	}
+	return b.String()
+}
+
+// rotationKind is the kind of Secret a rotation renewed, for the rotation counter: the name of a generated Secret is
+// the admin's choice, and not a bounded label value.
+func rotationKind(secretName string) string {
+	switch secretName {
+	case render.TLSSecretName:
+		return "certificate"
+	case render.EncryptionKeyName:
+		return "encryption-key"
+	case render.DatabaseSecretName:
+		return "database"
+	}
+	return "generated"
 }
 
 // countKinds describes a list of object kinds by count, in a stable order: "3 NetworkPolicy, 1 Secret".

@@ -98,8 +98,9 @@ func namespaceClaimProblem(t *tenancyv1alpha1.Tenant, ns *corev1.Namespace) *ren
 		Message: fmt.Sprintf("namespace %s already exists and %s; it was left untouched", name, owner)}
 }
 
-// reservedNamespace refuses the shared namespaces the operator knows of: its own, the ingress controllers' and the
-// cluster DNS's (which every tenant's policies let in or out), and those the admin reserved. A tenant owning one
+// reservedNamespace refuses the shared namespaces the operator knows of: its own, the ingress controllers', the
+// monitoring scrapers' and the cluster DNS's (which every tenant's policies let in or out), and those the admin
+// reserved. A tenant owning one
 // would get its owners, quota and policies there, over the shared component's.
 func reservedNamespace(name string, cfg render.Config) *render.Problem {
 	var what string
@@ -108,6 +109,8 @@ func reservedNamespace(name string, cfg render.Config) *render.Problem {
 		what = "the operator's own"
 	case slices.Contains(cfg.IngressNamespaces, name):
 		what = "the ingress controllers'"
+	case slices.Contains(cfg.MonitoringNamespaces, name):
+		what = "the monitoring scrapers'"
 	case name == cfg.DNSNamespace:
 		what = "the cluster DNS's"
 	case slices.Contains(cfg.ReservedNamespaces, name):

@@ -29,6 +29,8 @@ import (
 type tenantMemo struct {
 	// phase is the phase the tenant's metric series last reported.
 	phase tenancyv1alpha1.TenantPhase
+	// conditions are the condition types and statuses the tenant's condition series last reported.
+	conditions string
 	// prunedFor is the prune key (pruneKey) of the tenant's last complete prune.
 	prunedFor string
 	// lastStatus is the last status written, and over which version of the Tenant.
@@ -71,6 +73,17 @@ const expectationTimeout = 10 * time.Second
 func (e expectations) created(key string) { e[key] = time.Now() }
 
 func (e expectations) observed(key string) { delete(e, key) }
+
+// anyPendingBut: some object created for the tenant, and not among those named, is not in the cache yet (expired
+// expectations are dropped).
+func (e expectations) anyPendingBut(desired map[string]bool) bool {
+	for key := range e {
+		if !desired[key] && e.pending(key) {
+			return true
+		}
+	}
+	return false
+}
 
 func (e expectations) pending(key string) bool {
 	at, ok := e[key]

@@ -17,12 +17,17 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // TestForgetDropsEverythingOfATenant: a deleted tenant leaves nothing in the process: its memo (phase, prune key,
@@ -37,6 +42,9 @@ func TestForgetDropsEverythingOfATenant(t *testing.T) {
 		memo.expectations.created("Secret/" + name + "/db")
 		tenantPhase.WithLabelValues(name, string(tenancyv1alpha1.TenantPhaseReady)).Set(1)
 		certificateExpiry.WithLabelValues(name).Set(1)
+		certificateRenewal.WithLabelValues(name).Set(1)
+		tenantCondition.WithLabelValues(name, tenancyv1alpha1.ConditionReady, "True").Set(1)
+		secretRotations.WithLabelValues(name, "generated").Inc()
 	}
 	r.forget("forget-gone")
 	if memo := r.memos.of("forget-gone"); memo.phase != "" || memo.prunedFor != "" || memo.claimedNamespace != "" ||
@@ -46,11 +54,59 @@ func TestForgetDropsEverythingOfATenant(t *testing.T) {
 	if memo := r.memos.of("forget-kept"); memo.prunedFor != "3" || len(memo.secrets) != 1 || !memo.expectations.pending("Secret/forget-kept/db") {
 		t.Errorf("another tenant's memo was lost: %+v", memo)
 	}
-	ready := string(tenancyv1alpha1.TenantPhaseReady)
-	if tenantPhase.DeleteLabelValues("forget-gone", ready) || certificateExpiry.DeleteLabelValues("forget-gone") {
-		t.Error("the forgotten tenant's metric series are still there")
+	if got := deleteSeries("forget-gone"); slices.Contains(got, true) {
+		t.Errorf("the forgotten tenant's metric series are still there: %v", got)
 	}
-	if !tenantPhase.DeleteLabelValues("forget-kept", ready) || !certificateExpiry.DeleteLabelValues("forget-kept") {
-		t.Error("another tenant's metric series were lost")
+	if got := deleteSeries("forget-kept"); slices.Contains(got, false) {
+		t.Errorf("another tenant's metric series were lost: %v", got)
+	}
+}
+
+// deleteSeries deletes a tenant's series of each per-tenant metric, telling for each whether it was there.
+func deleteSeries(tenant string) []bool {
+	return []bool{
+		tenantPhase.DeleteLabelValues(tenant, string(tenancyv1alpha1.TenantPhaseReady)),
+		certificateExpiry.DeleteLabelValues(tenant),
+		certificateRenewal.DeleteLabelValues(tenant),
+		tenantCondition.DeleteLabelValues(tenant, tenancyv1alpha1.ConditionReady, "True"),
+		secretRotations.DeleteLabelValues(tenant, "generated"),
+	}
+}
+
+// TestPruneComesBackForWhatTheCacheHadNotShown: an object created moments before the spec stopped wanting it can be
+// missing from the cache when the prune for the new spec lists; that prune used to be the last one for the spec, so
+// the object stayed (an extra role's RoleBinding outlived its removal from the Tenant). Now the prune is not
+// recorded as done while such an object is pending, and the next one deletes it.
+func TestPruneComesBackForWhatTheCacheHadNotShown(t *testing.T) {
+	ctx := context.Background()
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "lagging", Generation: 2}}
+	tenant.Status.ObservedGeneration = 0 // not provisioned: no grants to revoke
+	late := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "lagging", Name: "tenant-extra-x", Labels: render.ManagedLabels(tenant)},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "x"}}
+	cache := fake.NewClientBuilder().WithScheme(NewScheme()).Build() // the cache, before it shows the binding
+	r := &TenantReconciler{Client: cache}
+	s := r.newScope(tenant)
+	s.desired = &render.Desired{}
+	s.memo.expectations.created(objectKey(late))
+
+	if err := r.prune(ctx, s); err != nil || s.pruneErr != nil {
+		t.Fatal(err, s.pruneErr)
+	}
+	if s.memo.prunedFor != "" {
+		t.Fatalf("the prune was recorded as done (%q) while the binding it could not see was pending", s.memo.prunedFor)
+	}
+	if err := cache.Create(ctx, late); err != nil { // the cache catches up
+		t.Fatal(err)
+	}
+	s = r.newScope(tenant)
+	s.desired = &render.Desired{}
+	if err := r.prune(ctx, s); err != nil || s.pruneErr != nil {
+		t.Fatal(err, s.pruneErr)
+	}
+	if len(s.pruned) != 1 || s.pruned[0].GetName() != late.Name {
+		t.Errorf("pruned %v, want the late binding", s.pruned)
+	}
+	if s.memo.prunedFor != pruneKey(tenant, nil) {
+		t.Errorf("the prune that saw everything was not recorded: %q", s.memo.prunedFor)
 	}
 }

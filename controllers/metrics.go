@@ -17,6 +17,9 @@ limitations under the License.
 package controllers
 
 import (
+	"runtime"
+	"runtime/debug"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
@@ -25,7 +28,8 @@ import (
 const metricTenant = "tenant"
 
 // The operator's own metrics, beside controller-runtime's. Tenant names are label values: one series per tenant is
-// what an admin alerts on, and the number of tenants is bounded by the admin.
+// what an admin alerts on, and the number of tenants is bounded by the admin. No label takes a name a Tenant's spec
+// chooses (a generated Secret's, say): the series would be as many as the admin's YAML says.
 var (
 	driftCorrections = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenant_operator_drift_corrections_total",
@@ -33,26 +37,71 @@ var (
 	}, []string{"kind"})
 	secretRotations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenant_operator_secret_rotations_total",
-		Help: "Generated secrets, encryption keys and certificates (re)generated, by kind of secret.",
-	}, []string{"secret"})
+		Help: "Secrets (re)generated on rotation, by tenant and kind: generated (spec.secrets), encryption-key, certificate, database.",
+	}, []string{metricTenant, "kind"})
 	reconcileErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenant_operator_reconcile_errors_total",
-		Help: "Reconciles that ended in an error or a failed condition, by reason.",
+		Help: "Reconciles of a tenant that ended in an error (a conflict, a failed apply, a database that cannot be reached), " +
+			"by reason; waiting (a back-end rolling out, a quota not enforced yet) is not an error.",
 	}, []string{"reason"})
 	certificateExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "tenant_operator_certificate_expiry_timestamp_seconds",
 		Help: "When each tenant's back-end certificate expires (Unix time).",
 	}, []string{metricTenant})
+	certificateRenewal = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tenant_operator_certificate_renewal_timestamp_seconds",
+		Help: "When the operator renews each tenant's back-end certificate: two thirds into its lifetime (Unix time).",
+	}, []string{metricTenant})
 	tenantPhase = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "tenant_operator_tenant_phase",
 		Help: "1 for the phase each tenant is in (one series per tenant).",
 	}, []string{metricTenant, "phase"})
+	tenantCondition = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tenant_operator_tenant_condition",
+		Help: "1 for the status (True, False, Unknown) of each condition of each tenant (one series per tenant and condition).",
+	}, []string{metricTenant, "condition", "status"})
 	databaseStatements = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenant_operator_database_statements_total",
 		Help: "SQL statements run on registered database servers to provision tenants (catalog reads excluded), by server.",
 	}, []string{"server"})
+	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tenant_operator_build_info",
+		Help: "1, labelled with the operator's version, the source revision it was built from and the Go version.",
+	}, []string{"version", "revision", "goversion"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(driftCorrections, secretRotations, reconcileErrors, certificateExpiry, tenantPhase, databaseStatements)
+	metrics.Registry.MustRegister(driftCorrections, secretRotations, reconcileErrors, certificateExpiry, certificateRenewal,
+		tenantPhase, tenantCondition, databaseStatements, buildInfo)
+}
+
+// recordBuildInfo sets tenant_operator_build_info for this binary.
+func recordBuildInfo(version string) {
+	if version == "" {
+		version = "dev"
+	}
+	buildInfo.Reset()
+	buildInfo.WithLabelValues(version, buildRevision(), runtime.Version()).Set(1)
+}
+
+// buildRevision is the VCS revision Go stamps into a build made in a checkout; images built without .git have none.
+func buildRevision() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
+
+// forgetMetrics drops a deleted tenant's series.
+func forgetMetrics(tenant string) {
+	only := map[string]string{metricTenant: tenant}
+	tenantPhase.DeletePartialMatch(only)
+	tenantCondition.DeletePartialMatch(only)
+	secretRotations.DeletePartialMatch(only)
+	certificateExpiry.DeleteLabelValues(tenant)
+	certificateRenewal.DeleteLabelValues(tenant)
 }

@@ -44,7 +44,9 @@ func (r *TenantReconciler) prune(ctx context.Context, s *tenantScope) error {
 	if t.Status.ObservedGeneration != 0 {
 		err = errors.Join(err, r.revokeGrantsOfFormerOwners(ctx, s))
 	}
-	if err == nil {
+	// An object created moments ago that the cache has not shown yet escaped the listing; once the cache shows it
+	// (its event brings a pass), the next prune deletes it if it is still not desired.
+	if err == nil && !s.memo.expectations.anyPendingBut(desiredKeys(s.desired)) {
 		s.memo.prunedFor = key
 	}
 	s.pruneErr = err
@@ -62,13 +64,19 @@ func pruneKey(t *tenancyv1alpha1.Tenant, allowedBy []*tenancyv1alpha1.Tenant) st
 	return b.String()
 }
 
+// desiredKeys are the object keys of what is desired.
+func desiredKeys(d *render.Desired) map[string]bool {
+	keys := make(map[string]bool, len(d.Objects))
+	for _, o := range d.Objects {
+		keys[objectKey(o.Obj)] = true
+	}
+	return keys
+}
+
 // pruneUndesired deletes the tenant's objects that are no longer desired (a secret removed from the spec, the
 // back-end removed, an allowed tenant removed). Only objects carrying this tenant's labels are candidates.
 func (r *TenantReconciler) pruneUndesired(ctx context.Context, s *tenantScope) error {
-	keep := map[string]bool{}
-	for _, d := range s.desired.Objects {
-		keep[objectKey(d.Obj)] = true
-	}
+	keep := desiredKeys(s.desired)
 	var errs []error
 	for _, kind := range managedKinds {
 		if !kind.prunable {
@@ -90,7 +98,9 @@ func (r *TenantReconciler) pruneUndesired(ctx context.Context, s *tenantScope) e
 			continue
 		}
 		for _, obj := range objs {
-			if keep[kind.kindName()+"/"+obj.GetNamespace()+"/"+obj.GetName()] {
+			key := kind.kindName() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+			s.memo.expectations.observed(key) // listed: the cache shows it
+			if keep[key] {
 				continue
 			}
 			if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {

@@ -45,6 +45,8 @@ type Options struct {
 	render.Config
 	// MaxConcurrentReconciles is how many Tenants are reconciled in parallel.
 	MaxConcurrentReconciles int
+	// Version is the operator's, for tenant_operator_build_info ("dev" when empty).
+	Version string
 	// Clock and Rand default to the real ones; tests inject theirs.
 	Clock func() time.Time
 	Rand  io.Reader
@@ -73,6 +75,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
+	recordBuildInfo(opts.Version)
 	if opts.Databases == nil {
 		opts.Databases = database.NewProvisioner(rand.Reader)
 		opts.Databases.OnStatement = func(server string) { databaseStatements.WithLabelValues(server).Inc() }

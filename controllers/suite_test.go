@@ -70,6 +70,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 func testConfig() render.Config {
 	cfg := render.DefaultConfig()
 	cfg.OperatorNamespace = testOperatorNamespace
+	cfg.ExtraRoles = []string{extraRoleAllowed}
 	return cfg
 }
 
@@ -115,7 +116,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	roles = []byte(strings.ReplaceAll(string(roles), "  name: tenant-", "  name: tenant-operator-tenant-"))
-	if _, err := cluster.Kubectl(ctx, roles, "apply", "--server-side", "-f", "-"); err != nil {
+	if err := cluster.ApplyManifests(ctx, roles); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

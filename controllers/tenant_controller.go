@@ -145,6 +145,5 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) 
 // forget drops everything the process holds of a deleted tenant: its memo and its metric series.
 func (r *TenantReconciler) forget(tenant string) {
 	r.memos.forget(tenant)
-	tenantPhase.DeletePartialMatch(map[string]string{metricTenant: tenant})
-	certificateExpiry.DeleteLabelValues(tenant)
+	forgetMetrics(tenant)
 }

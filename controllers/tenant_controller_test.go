@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -451,6 +452,11 @@ func TestNamespaceConflict(t *testing.T) {
 	if testutil.ToFloat64(tenantPhase.WithLabelValues("squatter", string(tenancyv1alpha1.TenantPhaseFailed))) != 1 ||
 		testutil.ToFloat64(reconcileErrors.WithLabelValues(tenancyv1alpha1.ReasonNamespaceConflict)) == 0 {
 		t.Error("the failed tenant is missing from tenant_operator_tenant_phase or tenant_operator_reconcile_errors_total")
+	}
+	// kubectl get tenants -o wide says why, from the CRD's printer columns.
+	if out, err := cluster.Kubectl(ctx, nil, "get", "tenant", "squatter", "-o", "wide"); err != nil ||
+		!regexp.MustCompile(`(?m)^squatter\s+taken\s+Failed\s+False\s+NamespaceConflict\s+namespace taken`).Match(out) {
+		t.Errorf("kubectl get tenant -o wide does not show the failed condition's reason and message: %v\n%s", err, out)
 	}
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil || len(foreign.Labels) != 2 || foreign.Labels[render.LabelManagedBy] != "" {
 		t.Errorf("the foreign namespace was modified: %v %v", foreign.Labels, err)
@@ -906,6 +912,27 @@ func TestCELValidation(t *testing.T) {
 		{"runtimeClassName not a label value", newTenant("c23", func(t *tenancyv1alpha1.Tenant) {
 			t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "x", RuntimeClassName: ptr.To("gvisor/runsc")}
 		}), "spec.backend.runtimeClassName"},
+		{"namespace label of Pod Security", newTenant("c24", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{Labels: map[string]tenancyv1alpha1.LabelValue{"pod-security.kubernetes.io/enforce": "privileged"}}
+		}), "decide how the namespace is isolated"},
+		{"namespace name label", newTenant("c25", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{Labels: map[string]tenancyv1alpha1.LabelValue{"kubernetes.io/metadata.name": "ingress-nginx"}}
+		}), "decide how the namespace is isolated"},
+		{"namespace label of the operator", newTenant("c26", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{Labels: map[string]tenancyv1alpha1.LabelValue{render.LabelTenant: "globex"}}
+		}), "decide how the namespace is isolated"},
+		{"namespace managed-by label", newTenant("c27", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{Labels: map[string]tenancyv1alpha1.LabelValue{render.LabelManagedBy: "helm"}}
+		}), "decide how the namespace is isolated"},
+		{"namespace annotation of the operator", newTenant("c28", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{Annotations: map[string]string{"tenancy.tenant-operator.dev/retained": "true"}}
+		}), "the cluster's and the operator's"},
+		{"namespace label value", newTenant("c29", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{Labels: map[string]tenancyv1alpha1.LabelValue{"team": "a b"}}
+		}), "spec.namespaceMetadata.labels.team"},
+		{"namespace label key", newTenant("c30", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{Labels: map[string]tenancyv1alpha1.LabelValue{"Example.com/team": "a"}}
+		}), "label keys are a DNS prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -928,6 +955,10 @@ func TestCELValidation(t *testing.T) {
 			t.Spec.Network = &tenancyv1alpha1.NetworkSpec{Egress: &tenancyv1alpha1.EgressSpec{
 				AllowedCIDRs: []string{"203.0.113.0/24", "169.255.0.0/16", "2001:db8::/32", "fec0::/10"}}}
 			t.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "x", RuntimeClassName: ptr.To("gvisor")}
+			t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{
+				Labels:      map[string]tenancyv1alpha1.LabelValue{"istio-injection": "enabled", "backup.example.com/policy": "daily", "app.kubernetes.io/part-of": "shop"},
+				Annotations: map[string]string{"sidecar.istio.io/inject": "true", "scheduler.alpha.kubernetes.io/node-selector": "pool=tenants"},
+			}
 		})
 		createTenant(ctx, t, tenant)
 	})
@@ -945,6 +976,40 @@ func TestCELValidation(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestNamespaceMetadataIsKept: the admin's labels and annotations reach the tenant's namespace, and a key taken out
+// of the Tenant leaves the namespace, while the operator's own labels stay.
+func TestNamespaceMetadataIsKept(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := newTenant("labelled", func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{
+			Labels:      map[string]tenancyv1alpha1.LabelValue{"istio-injection": "enabled", "cost-centre": "cc-42"},
+			Annotations: map[string]string{"backup.example.com/schedule": "daily"},
+		}
+	})
+	createTenant(ctx, t, tenant)
+	ns := &corev1.Namespace{}
+	eventually(ctx, t, "the namespace labelled", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKey{Name: "labelled"}, ns)
+		return err == nil && ns.Labels["istio-injection"] == "enabled" && ns.Labels["cost-centre"] == "cc-42" &&
+			ns.Annotations["backup.example.com/schedule"] == "daily", client.IgnoreNotFound(err)
+	})
+	patch := client.MergeFrom(tenant.DeepCopy())
+	tenant.Spec.NamespaceMetadata.Labels = map[string]tenancyv1alpha1.LabelValue{"cost-centre": "cc-43"}
+	tenant.Spec.NamespaceMetadata.Annotations = nil
+	if err := k8s.Patch(ctx, tenant, patch); err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "the namespace relabelled", func(ctx context.Context) (bool, error) {
+		err := k8s.Get(ctx, client.ObjectKey{Name: "labelled"}, ns)
+		_, injected := ns.Labels["istio-injection"]
+		_, scheduled := ns.Annotations["backup.example.com/schedule"]
+		return err == nil && !injected && !scheduled && ns.Labels["cost-centre"] == "cc-43", err
+	})
+	if ns.Labels[render.LabelTenant] != "labelled" || ns.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+		t.Errorf("the operator's labels: %v", ns.Labels)
+	}
 }
 
 // eventsAbout counts the Events regarding a tenant by reason, series included.

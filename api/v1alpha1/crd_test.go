@@ -63,7 +63,7 @@ func TestEveryFieldIsDocumented(t *testing.T) {
 	for _, c := range version.AdditionalPrinterColumns {
 		columns = append(columns, c.Name)
 	}
-	if got, want := columns, []string{"Namespace", "Phase", "Ready", "Backend", "Age"}; !slices.Equal(got, want) {
+	if got, want := columns, []string{"Namespace", "Phase", "Ready", "Backend", "Reason", "Message", "Age"}; !slices.Equal(got, want) {
 		t.Errorf("printer columns = %v, want %v", got, want)
 	}
 }

@@ -38,6 +38,14 @@ type TenantSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self != 'default' && !self.startsWith('kube-')",message="default and kube-* namespaces are reserved"
 	Namespace string `json:"namespace,omitempty"`
 
+	// namespaceMetadata holds labels and annotations the admin sets on the tenant's namespace (service mesh
+	// injection, backup selection, a cost centre), kept there by the operator. Keys that would change how the
+	// namespace is isolated are refused: pod-security.kubernetes.io/*, kubernetes.io/metadata.name (what
+	// NetworkPolicies select namespaces by), and the operator's own (app.kubernetes.io/managed-by,
+	// *tenant-operator.dev/*).
+	// +optional
+	NamespaceMetadata *NamespaceMetadata `json:"namespaceMetadata,omitempty"`
+
 	// displayName is a human-readable name for the tenant, shown in summaries.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
@@ -61,6 +69,16 @@ type TenantSpec struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=256
 	Viewers []Subject `json:"viewers,omitempty"`
+
+	// extraRoles binds, in the tenant's namespace, ClusterRoles the cluster admin allows (the operator's
+	// --extra-roles) to the owners, members or viewers: for resources the three tenant roles do not cover, such as
+	// cert-manager Certificates, ServiceMonitors or HTTPRoutes. A role the operator does not allow is not bound
+	// (AccessConfigured False, reason ExtraRoleNotAllowed).
+	// +optional
+	// +listType=map
+	// +listMapKey=clusterRole
+	// +kubebuilder:validation:MaxItems=16
+	ExtraRoles []ExtraRole `json:"extraRoles,omitempty"`
 
 	// quota is the tenant's ResourceQuota: each key set overrides that key of the operator's default quota, and every
 	// other key of the default still applies.
@@ -112,6 +130,55 @@ type TenantSpec struct {
 	// NamespaceRetained: a new Tenant that merely shares a name must not inherit another tenant's data.
 	// +optional
 	AdoptRetainedNamespace bool `json:"adoptRetainedNamespace,omitempty"`
+}
+
+// LabelValue is a Kubernetes label value: at most 63 characters, letters, digits, '-', '_' and '.', starting and
+// ending with a letter or digit.
+// +kubebuilder:validation:MaxLength=63
+// +kubebuilder:validation:Pattern=`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$`
+type LabelValue string
+
+// ExtraRole binds one more ClusterRole in the tenant's namespace.
+type ExtraRole struct {
+	// clusterRole names a ClusterRole that the operator's --extra-roles allows.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$`
+	ClusterRole string `json:"clusterRole"`
+
+	// to lists whose subjects are bound to it: Owners, Members, Viewers.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=3
+	// +listType=set
+	To []TenantRole `json:"to"`
+}
+
+// TenantRole names the people of a tenant with one of its roles.
+// +kubebuilder:validation:Enum=Owners;Members;Viewers
+type TenantRole string
+
+// The people of a tenant, by role.
+const (
+	TenantRoleOwners  TenantRole = "Owners"
+	TenantRoleMembers TenantRole = "Members"
+	TenantRoleViewers TenantRole = "Viewers"
+)
+
+// NamespaceMetadata is what the admin adds to a tenant namespace's metadata.
+type NamespaceMetadata struct {
+	// labels of the namespace, besides the operator's own.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('pod-security.kubernetes.io/') && !(k in ['kubernetes.io/metadata.name', 'app.kubernetes.io/managed-by']) && !k.matches('^([^/]*[.])?tenant-operator[.]dev/'))",message="pod-security.kubernetes.io/*, kubernetes.io/metadata.name, app.kubernetes.io/managed-by and *tenant-operator.dev/* keys are the cluster's and the operator's: they decide how the namespace is isolated"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$') && size(k.substring(k.lastIndexOf('/') + 1)) <= 63)",message="label keys are a DNS prefix and a name of at most 63 characters (app.example.com/team)"
+	Labels map[string]LabelValue `json:"labels,omitempty"`
+
+	// annotations of the namespace, besides the operator's own.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('pod-security.kubernetes.io/') && !k.matches('^([^/]*[.])?tenant-operator[.]dev/'))",message="pod-security.kubernetes.io/* and *tenant-operator.dev/* keys are the cluster's and the operator's"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$') && size(k.substring(k.lastIndexOf('/') + 1)) <= 63)",message="annotation keys are a DNS prefix and a name of at most 63 characters (sidecar.istio.io/inject)"
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // SubjectKind is the kind of a subject: a user or group as the cluster's authenticator (OIDC, SSO) reports them, or
@@ -414,6 +481,8 @@ const (
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Backend",type=string,JSONPath=`.status.backend.ready`,description="Ready/desired back-end replicas"
+// +kubebuilder:printcolumn:name="Reason",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,description="Why the tenant is or is not Ready: the reason of the first area that failed, else of the first not ready yet"
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,description="The Ready condition's message: every area not ready, and what failed"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="has(self.spec) && has(self.spec.__namespace__) || (self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 63)",message="a Tenant without spec.namespace needs a name that is a valid namespace name (DNS label)"
 // +kubebuilder:validation:XValidation:rule="has(self.spec) && has(self.spec.__namespace__) || (self.metadata.name != 'default' && !self.metadata.name.startsWith('kube-'))",message="default and kube-* namespaces are reserved: set spec.namespace"
@@ -462,6 +531,9 @@ const (
 	ReasonObjectConflict = "ObjectConflict"
 	// ReasonApplyFailed: the apiserver refused an object.
 	ReasonApplyFailed = "ApplyFailed"
+	// ReasonExtraRoleNotAllowed: spec.extraRoles names a ClusterRole the operator's --extra-roles does not allow; it
+	// was not bound.
+	ReasonExtraRoleNotAllowed = "ExtraRoleNotAllowed"
 	// ReasonNoBackend: the tenant has no back-end.
 	ReasonNoBackend = "NoBackend"
 	// ReasonBackendUnavailable: the back-end's pods are not (all) ready yet.
@@ -473,7 +545,8 @@ const (
 	ReasonQuotaPending = "QuotaPending"
 	// ReasonTerminating: the Tenant is being deleted and its deletion policy carried out.
 	ReasonTerminating = "Terminating"
-	// ReasonNotReady: at least one area is not ready (on the Ready condition).
+	// ReasonNotReady is no longer set: a Ready condition that is False carries the reason of the first area that
+	// failed, else of the first area not ready yet.
 	ReasonNotReady = "NotReady"
 	// ReasonDatabaseServerUnknown: no database server is registered under spec.database.server, or its registration
 	// cannot be used; the message says why.

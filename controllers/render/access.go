@@ -17,6 +17,8 @@ limitations under the License.
 package render
 
 import (
+	"slices"
+
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -52,6 +54,39 @@ func desiredRoleBindings(t *tenancyv1alpha1.Tenant) []*rbacv1.RoleBinding {
 		})
 	}
 	return out
+}
+
+// extraRoleBindingPrefix starts the names of the RoleBindings of spec.extraRoles.
+const extraRoleBindingPrefix = "tenant-extra-"
+
+// desiredExtraRoleBindings binds each ClusterRole of spec.extraRoles that the operator allows to the people it names,
+// and returns the ones it does not allow. A role whose people are all empty lists gets no binding.
+func desiredExtraRoleBindings(t *tenancyv1alpha1.Tenant, cfg Config) (bindings []*rbacv1.RoleBinding, refused []string) {
+	people := map[tenancyv1alpha1.TenantRole][]tenancyv1alpha1.Subject{
+		tenancyv1alpha1.TenantRoleOwners: t.Spec.Owners, tenancyv1alpha1.TenantRoleMembers: t.Spec.Members,
+		tenancyv1alpha1.TenantRoleViewers: t.Spec.Viewers,
+	}
+	for _, e := range t.Spec.ExtraRoles {
+		if !slices.Contains(cfg.ExtraRoles, e.ClusterRole) {
+			refused = append(refused, e.ClusterRole)
+			continue
+		}
+		var subjects []tenancyv1alpha1.Subject
+		for _, role := range []tenancyv1alpha1.TenantRole{tenancyv1alpha1.TenantRoleOwners, tenancyv1alpha1.TenantRoleMembers, tenancyv1alpha1.TenantRoleViewers} {
+			if slices.Contains(e.To, role) {
+				subjects = append(subjects, people[role]...)
+			}
+		}
+		if len(subjects) == 0 {
+			continue
+		}
+		bindings = append(bindings, &rbacv1.RoleBinding{
+			ObjectMeta: objectMeta(t, shortName(extraRoleBindingPrefix, e.ClusterRole, 253)), // ':' is valid in a RoleBinding name
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: e.ClusterRole},
+			Subjects:   rbacSubjects(subjects),
+		})
+	}
+	return bindings, refused
 }
 
 // ownerAccessName names the cluster-scoped role and binding that let a tenant's owners read their own Tenant.

@@ -19,11 +19,15 @@ package render
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
@@ -42,6 +46,10 @@ type Config struct {
 	IngressNamespaces []string
 	// ReservedNamespaces are other shared namespaces (monitoring, logging) no tenant may claim.
 	ReservedNamespaces []string
+	// MonitoringNamespaces are the namespaces whose pods (the metrics scrapers) may reach every tenant pod on
+	// MonitoringPorts: port numbers, or container port names. No tenant may claim them.
+	MonitoringNamespaces []string
+	MonitoringPorts      []intstr.IntOrString
 	// ClusterCIDRs are the cluster's pod, service and node ranges, kept out of "internet" egress.
 	ClusterCIDRs []string
 	// DNSNamespace and DNSPodLabels select the cluster DNS pods tenants may query. No tenant may claim DNSNamespace.
@@ -55,6 +63,9 @@ type Config struct {
 	CertificateLifetime time.Duration
 	// EncryptionKeyRotationPeriod adds a new data key to each tenant's key ring this often; 0 never.
 	EncryptionKeyRotationPeriod time.Duration
+	// ExtraRoles are the ClusterRoles Tenants may have bound in their namespace (spec.extraRoles). The operator
+	// needs bind on each (the chart grants it, by name).
+	ExtraRoles []string
 }
 
 // DefaultConfig is the configuration used when the admin sets nothing.
@@ -107,6 +118,7 @@ func DefaultConfig() Config {
 		ClusterCIDRs:                []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
 		DNSNamespace:                "kube-system",
 		DNSPodLabels:                map[string]string{"k8s-app": "kube-dns"},
+		MonitoringPorts:             []intstr.IntOrString{intstr.FromString("metrics")},
 		ClusterDomain:               "cluster.local",
 		CASecretName:                "tenant-operator-ca",
 		CertificateLifetime:         90 * 24 * time.Hour,
@@ -130,6 +142,20 @@ func (c Config) Validate() error {
 	if c.CASecretName == "" || c.ClusterDomain == "" || c.DNSNamespace == "" {
 		return fmt.Errorf("CA secret name, cluster domain and DNS namespace must be set")
 	}
+	if len(c.DNSPodLabels) == 0 {
+		return fmt.Errorf("DNS pod labels must be set: without them every pod of the DNS namespace would be allowed")
+	}
+	if len(c.MonitoringNamespaces) > 0 && len(c.MonitoringPorts) == 0 {
+		return fmt.Errorf("monitoring namespaces need monitoring ports: scrapers would reach every port")
+	}
+	for _, r := range c.ExtraRoles {
+		// cluster-admin in a namespace is every verb on every resource there; admin and edit let a tenant impersonate
+		// its ServiceAccounts and grow with every CRD installed (aggregate-to-edit); system: roles are the control
+		// plane's.
+		if slices.Contains([]string{"cluster-admin", "admin", "edit"}, r) || strings.HasPrefix(r, "system:") {
+			return fmt.Errorf("extra role %q: cluster-admin, admin, edit and system: ClusterRoles cannot be given to tenants", r)
+		}
+	}
 	return nil
 }
 
@@ -152,4 +178,46 @@ func OverrideResourceList(defaults corev1.ResourceList, s string) (corev1.Resour
 		list[corev1.ResourceName(strings.TrimSpace(name))] = q
 	}
 	return overlay(defaults, list), nil
+}
+
+// ParsePorts parses "metrics,9090": TCP port numbers, or container port names (as a NetworkPolicy takes them).
+func ParsePorts(s string) ([]intstr.IntOrString, error) {
+	var ports []intstr.IntOrString
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if n, err := strconv.ParseInt(p, 10, 32); err == nil {
+			if n < 1 || n > 65535 {
+				return nil, fmt.Errorf("port %d is not between 1 and 65535", n)
+			}
+			ports = append(ports, intstr.FromInt32(int32(n)))
+			continue
+		}
+		if errs := validation.IsValidPortName(p); len(errs) > 0 {
+			return nil, fmt.Errorf("%q is neither a port number nor a port name: %s", p, strings.Join(errs, "; "))
+		}
+		ports = append(ports, intstr.FromString(p))
+	}
+	return ports, nil
+}
+
+// ParseLabels parses "k8s-app=kube-dns,tier=dns" into labels, each key and value a valid one.
+func ParseLabels(s string) (map[string]string, error) {
+	labels := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok {
+			return nil, fmt.Errorf("%q is not key=value", pair)
+		}
+		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {
+			return nil, fmt.Errorf("label %s=%s: %s", k, v, strings.Join(errs, "; "))
+		}
+		labels[k] = v
+	}
+	return labels, nil
 }

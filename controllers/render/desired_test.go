@@ -80,12 +80,19 @@ func isLabelled(obj client.Object, tenant string) bool {
 
 func kindOf(obj client.Object) string { return reflect.TypeOf(obj).Elem().Name() }
 
+// testConfig is the default configuration with the extra role everyField asks for allowed.
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.ExtraRoles = []string{"cert-manager-edit"}
+	return cfg
+}
+
 func render(t *testing.T, tenant *tenancyv1alpha1.Tenant, secrets map[string]*corev1.Secret, now time.Time) *Desired {
 	t.Helper()
 	if secrets == nil {
 		secrets = map[string]*corev1.Secret{}
 	}
-	d, err := DesiredState(tenant, DefaultConfig(), Observed{Secrets: secrets, CA: testCA, Now: now, Rand: newSeededRand()})
+	d, err := DesiredState(tenant, testConfig(), Observed{Secrets: secrets, CA: testCA, Now: now, Rand: newSeededRand()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +231,52 @@ func TestNamespace(t *testing.T) {
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		if got := ns.Labels["pod-security.kubernetes.io/"+mode]; got != "restricted" {
 			t.Errorf("pod-security %s = %q, want restricted", mode, got)
+		}
+	}
+}
+
+// TestNamespaceMetadata: the admin's labels and annotations reach the namespace; none of them can replace what the
+// operator sets there (Pod Security, the managed-by and tenant labels, the namespace name NetworkPolicies select
+// by), even on a Tenant stored before the CRD refused those keys.
+func TestNamespaceMetadata(t *testing.T) {
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}}
+	tenant.Spec.DisplayName = "ACME"
+	tenant.Spec.NamespaceMetadata = &tenancyv1alpha1.NamespaceMetadata{
+		Labels: map[string]tenancyv1alpha1.LabelValue{
+			"istio-injection": "enabled", "backup.example.com/policy": "daily",
+			"pod-security.kubernetes.io/enforce": "privileged", corev1.LabelMetadataName: "ingress-nginx",
+			LabelManagedBy: "someone", LabelTenant: "globex", "network.tenant-operator.dev/segmented": "true",
+		},
+		Annotations: map[string]string{
+			"sidecar.istio.io/inject": "true", OperatorKeyPrefix + "display-name": "Globex",
+			"pod-security.kubernetes.io/enforce": "privileged",
+		},
+	}
+	ns := desiredNamespace(tenant)
+	for k, want := range map[string]string{
+		"istio-injection": "enabled", "backup.example.com/policy": "daily",
+		"pod-security.kubernetes.io/enforce": "restricted", LabelManagedBy: ManagedByValue, LabelTenant: "acme",
+	} {
+		if got := ns.Labels[k]; got != want {
+			t.Errorf("label %s = %q, want %q", k, got, want)
+		}
+	}
+	for _, k := range []string{corev1.LabelMetadataName, "network.tenant-operator.dev/segmented"} {
+		if v, set := ns.Labels[k]; set {
+			t.Errorf("label %s = %q set from the Tenant", k, v)
+		}
+	}
+	want := map[string]string{"sidecar.istio.io/inject": "true", OperatorKeyPrefix + "display-name": "ACME"}
+	if !reflect.DeepEqual(ns.Annotations, want) {
+		t.Errorf("annotations %v, want %v", ns.Annotations, want)
+	}
+	for key, allowed := range map[string]bool{
+		"team": true, "example.com/team": true, "scheduler.alpha.kubernetes.io/node-selector": true,
+		"pod-security.kubernetes.io/audit": false, "tenancy.tenant-operator.dev/x": false, "tenant-operator.dev/x": false,
+		"a.b.tenant-operator.dev/x": false, "tenant-operator.dev.example.com/x": true, "not-tenant-operator.dev/x": true,
+	} {
+		if got := AdminNamespaceKey(key, true); got != allowed {
+			t.Errorf("AdminNamespaceKey(%q) = %v, want %v", key, got, allowed)
 		}
 	}
 }
@@ -401,6 +454,53 @@ func TestAllowedTenantPolicySelectsTheOtherTenantsNamespace(t *testing.T) {
 	}
 	if np.Spec.PodSelector.MatchLabels["app.kubernetes.io/name"] != BackendName || *np.Spec.Ingress[0].Ports[0].Port != intstrOf(defaultBackendPort) {
 		t.Errorf("the policy must open the back-end's port only: %+v", np.Spec)
+	}
+}
+
+// TestExtraRoleBindings: each ClusterRole of spec.extraRoles the operator allows is bound to the people it names, in
+// the tenant's namespace; one it does not allow is refused with its name, never bound; a role for nobody gets no
+// binding.
+func TestExtraRoleBindings(t *testing.T) {
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}}
+	tenant.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "ann"}}
+	tenant.Spec.Members = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "devs"}}
+	tenant.Spec.ExtraRoles = []tenancyv1alpha1.ExtraRole{
+		{ClusterRole: "cert-manager-edit", To: []tenancyv1alpha1.TenantRole{tenancyv1alpha1.TenantRoleMembers, tenancyv1alpha1.TenantRoleOwners}},
+		{ClusterRole: "monitoring:servicemonitors-view", To: []tenancyv1alpha1.TenantRole{tenancyv1alpha1.TenantRoleOwners}},
+		{ClusterRole: "cluster-admin", To: []tenancyv1alpha1.TenantRole{tenancyv1alpha1.TenantRoleOwners}},
+		{ClusterRole: "gateway-edit", To: []tenancyv1alpha1.TenantRole{tenancyv1alpha1.TenantRoleViewers}},
+	}
+	cfg := DefaultConfig()
+	cfg.ExtraRoles = []string{"cert-manager-edit", "monitoring:servicemonitors-view", "gateway-edit"}
+	bindings, refused := desiredExtraRoleBindings(tenant, cfg)
+	if !reflect.DeepEqual(refused, []string{"cluster-admin"}) {
+		t.Errorf("refused %v, want [cluster-admin]", refused)
+	}
+	got := map[string]string{}
+	for _, b := range bindings {
+		if b.Namespace != "acme" || b.RoleRef.Kind != "ClusterRole" || b.Labels[LabelTenant] != "acme" {
+			t.Errorf("binding %s/%s: %+v", b.Namespace, b.Name, b)
+		}
+		var names []string
+		for _, s := range b.Subjects {
+			names = append(names, s.Name)
+		}
+		got[b.Name] = b.RoleRef.Name + ":" + strings.Join(names, ",")
+	}
+	want := map[string]string{
+		"tenant-extra-cert-manager-edit":               "cert-manager-edit:ann,devs",
+		"tenant-extra-monitoring:servicemonitors-view": "monitoring:servicemonitors-view:ann",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("bindings %v, want %v", got, want)
+	}
+	d, err := DesiredState(tenant, cfg, Observed{Secrets: map[string]*corev1.Secret{}, CA: testCA, Now: t0, Rand: newSeededRand()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Refused) != 1 || d.Refused[0].Area != AreaAccess || d.Refused[0].Reason != tenancyv1alpha1.ReasonExtraRoleNotAllowed ||
+		!strings.Contains(d.Refused[0].Message, "cluster-admin") {
+		t.Errorf("refused %+v", d.Refused)
 	}
 }
 

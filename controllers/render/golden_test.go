@@ -45,6 +45,11 @@ func everyField() *tenancyv1alpha1.Tenant {
 			},
 			Members: []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectServiceAccount, Name: "deployer", Namespace: "ci"}},
 			Viewers: []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "oidc:auditors"}},
+			NamespaceMetadata: &tenancyv1alpha1.NamespaceMetadata{
+				Labels:      map[string]tenancyv1alpha1.LabelValue{"istio-injection": "enabled", "example.com/cost-centre": "cc-42"},
+				Annotations: map[string]string{"backup.example.com/schedule": "daily"},
+			},
+			ExtraRoles: []tenancyv1alpha1.ExtraRole{{ClusterRole: "cert-manager-edit", To: []tenancyv1alpha1.TenantRole{tenancyv1alpha1.TenantRoleOwners}}},
 			Quota: &tenancyv1alpha1.QuotaSpec{Hard: corev1.ResourceList{
 				corev1.ResourceRequestsCPU: resource.MustParse("8"), corev1.ResourcePods: resource.MustParse("20"),
 			}},
@@ -97,7 +102,7 @@ func TestCasesGolden(t *testing.T) {
 		name: "allowed-in-by-two-tenants",
 		out: func(t *testing.T) []byte {
 			allowedBy := []*tenancyv1alpha1.Tenant{withBackend("stark", 8443, "umbrella"), withBackend("wayne", 9000, "umbrella")}
-			d, err := DesiredState(everyField(), DefaultConfig(), Observed{
+			d, err := DesiredState(everyField(), testConfig(), Observed{
 				Secrets: map[string]*corev1.Secret{}, CA: testCA, Now: t0, Rand: newSeededRand(), AllowedBy: allowedBy,
 			})
 			if err != nil {
@@ -145,7 +150,7 @@ func TestCasesGolden(t *testing.T) {
 			tenant := everyField()
 			tenant.Spec.Database = &tenancyv1alpha1.DatabaseSpec{Server: "main", Model: tenancyv1alpha1.DatabaseModelSchemaPerTenant,
 				RotationPeriod: &metav1.Duration{Duration: 720 * time.Hour}}
-			d, err := DesiredState(tenant, DefaultConfig(), Observed{
+			d, err := DesiredState(tenant, testConfig(), Observed{
 				Secrets: map[string]*corev1.Secret{}, CA: testCA, Now: t0, Rand: newSeededRand(),
 				Database: &DatabaseEndpoint{Host: "db.example", Port: 5432, CACert: []byte("-----BEGIN CERTIFICATE-----\n...\n"),
 					EgressCIDRs: []string{"198.51.100.20/32", "198.51.100.21/32"}, Database: "tenants"},

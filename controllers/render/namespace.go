@@ -17,6 +17,9 @@ limitations under the License.
 package render
 
 import (
+	"maps"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -26,7 +29,22 @@ import (
 // desiredNamespace is the tenant's namespace: labelled for the operator and for NetworkPolicy peers, with Pod
 // Security "restricted" enforced, audited and warned about.
 func desiredNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
-	labels := ManagedLabels(t)
+	// The admin's metadata first, so that nothing in it can replace the operator's: the CRD refuses the keys that
+	// would, and they are dropped here too (a Tenant stored before a rule existed).
+	labels, annotations := map[string]string{}, map[string]string{}
+	if m := t.Spec.NamespaceMetadata; m != nil {
+		for k, v := range m.Labels {
+			if AdminNamespaceKey(k, true) {
+				labels[k] = string(v)
+			}
+		}
+		for k, v := range m.Annotations {
+			if AdminNamespaceKey(k, false) {
+				annotations[k] = v
+			}
+		}
+	}
+	maps.Copy(labels, ManagedLabels(t))
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		labels["pod-security.kubernetes.io/"+mode] = "restricted"
 		labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
@@ -35,9 +53,31 @@ func desiredNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
 	if b := t.Spec.Backend; b != nil && b.RuntimeClassName != nil {
 		labels[LabelRuntimeClass] = *b.RuntimeClassName
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: TenantNamespace(t), Labels: labels}}
 	if t.Spec.DisplayName != "" {
-		ns.Annotations = map[string]string{"tenancy.tenant-operator.dev/display-name": t.Spec.DisplayName}
+		annotations[OperatorKeyPrefix+"display-name"] = t.Spec.DisplayName
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: TenantNamespace(t), Labels: labels}}
+	if len(annotations) > 0 {
+		ns.Annotations = annotations
 	}
 	return ns
 }
+
+// AdminNamespaceKey tells whether an admin may set a label (or annotation) key on a tenant namespace through
+// spec.namespaceMetadata: not Pod Security's, not the namespace name label NetworkPolicies select namespaces by, not
+// the operator's own (managed-by, its domain). The CRD's validation says the same.
+func AdminNamespaceKey(key string, label bool) bool {
+	prefix, _, named := strings.Cut(key, "/")
+	switch {
+	case strings.HasPrefix(key, "pod-security.kubernetes.io/"):
+		return false
+	case label && (key == corev1.LabelMetadataName || key == LabelManagedBy):
+		return false
+	case named && (prefix == operatorDomain || strings.HasSuffix(prefix, "."+operatorDomain)):
+		return false
+	}
+	return true
+}
+
+// operatorDomain is the DNS domain of the operator's label and annotation keys.
+const operatorDomain = "tenant-operator.dev"

@@ -48,6 +48,7 @@ const (
 	PolicySameNamespace      = "allow-same-namespace"
 	PolicyDNS                = "allow-dns"
 	PolicyIngressControllers = "allow-ingress-controllers"
+	PolicyMonitoring         = "allow-monitoring"
 	PolicyEgressCIDRs        = "allow-egress-cidrs"
 	PolicyEgressInternet     = "allow-egress-internet"
 	policyFromTenantPrefix   = "allow-from-tenant-"
@@ -91,6 +92,9 @@ func desiredNetworkPolicies(t *tenancyv1alpha1.Tenant, cfg Config, allowedBy []*
 				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
 			},
 		},
+	}
+	if len(cfg.MonitoringNamespaces) > 0 && len(cfg.MonitoringPorts) > 0 {
+		policies = append(policies, monitoringPolicy(t, cfg))
 	}
 	if b := t.Spec.Backend; b != nil {
 		backendPort := []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(BackendPort(b)))}}
@@ -144,6 +148,30 @@ func ingressToBackend(t *tenancyv1alpha1.Tenant, name string, ports []networking
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: BackendSelector(t)},
 			Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: from}}, Ports: ports}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		},
+	}
+}
+
+// monitoringPolicy lets the pods of the monitoring namespaces reach every pod of the tenant, on the monitoring ports
+// only (numbers, or container port names such as "metrics"): the shared scrapers reach metrics, nothing else.
+func monitoringPolicy(t *tenancyv1alpha1.Tenant, cfg Config) *networkingv1.NetworkPolicy {
+	ports := make([]networkingv1.NetworkPolicyPort, 0, len(cfg.MonitoringPorts))
+	for _, p := range cfg.MonitoringPorts {
+		ports = append(ports, networkingv1.NetworkPolicyPort{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(p)})
+	}
+	return &networkingv1.NetworkPolicy{
+		ObjectMeta: objectMeta(t, PolicyMonitoring),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{
+					MatchExpressions: []metav1.LabelSelectorRequirement{{
+						Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpIn, Values: sortedCopy(cfg.MonitoringNamespaces),
+					}},
+				}}},
+				Ports: ports,
+			}},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
 		},
 	}

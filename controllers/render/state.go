@@ -17,7 +17,9 @@ limitations under the License.
 package render
 
 import (
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -163,13 +165,26 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 			add(AreaBackend, pdb)
 		}
 	}
+	d.addAccess(t, cfg)
+	return d, nil
+}
+
+// addAccess adds the RoleBindings of the tenant's people, their extra roles, and the owners' access to their Tenant.
+func (d *Desired) addAccess(t *tenancyv1alpha1.Tenant, cfg Config) {
 	for _, rb := range desiredRoleBindings(t) {
-		add(AreaAccess, rb)
+		d.Objects = append(d.Objects, Object{Area: AreaAccess, Obj: rb})
 	}
 	if role, binding := desiredOwnerAccess(t); role != nil {
-		add(AreaAccess, role, binding)
+		d.Objects = append(d.Objects, Object{Area: AreaAccess, Obj: role}, Object{Area: AreaAccess, Obj: binding})
 	}
-	return d, nil
+	extra, refused := desiredExtraRoleBindings(t, cfg)
+	for _, rb := range extra {
+		d.Objects = append(d.Objects, Object{Area: AreaAccess, Obj: rb})
+	}
+	if len(refused) > 0 {
+		d.Refused = append(d.Refused, AreaProblem{AreaAccess, Problem{tenancyv1alpha1.ReasonExtraRoleNotAllowed,
+			fmt.Sprintf("ClusterRoles not allowed by the operator's --extra-roles were not bound: %s", strings.Join(refused, ", "))}})
+	}
 }
 
 // addDatabase adds the tenant's database Secret and the NetworkPolicy to its server, and returns the Secret.

@@ -70,6 +70,9 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 		})
 	}
 	var notReady, failures []string
+	// Ready's reason is that of the first area that failed, else of the first area not ready yet: what kubectl get
+	// tenants -o wide, and the alerts by reason, show.
+	var failedReason, waitingReason string
 	for _, a := range render.Areas {
 		if a == render.AreaDatabase && t.Spec.Database == nil {
 			continue // reported only for the tenants that asked for a database
@@ -81,9 +84,15 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 		set(a, ok, reason, message)
 		if !ok {
 			notReady = append(notReady, string(a))
+			if waitingReason == "" {
+				waitingReason = reason
+			}
 		}
 		if failureReasons[reason] {
 			failures = append(failures, string(a)+": "+message)
+			if failedReason == "" {
+				failedReason = reason
+			}
 		}
 	}
 	if b := in.Backend; b != nil && b.Deployment != nil {
@@ -100,11 +109,11 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 		s.Phase = tenancyv1alpha1.TenantPhaseReady
 	case len(failures) > 0:
 		// What failed, in its own words: the admin (and Argo CD's health message) reads it on the Tenant.
-		set(tenancyv1alpha1.ConditionReady, false, tenancyv1alpha1.ReasonNotReady,
+		set(tenancyv1alpha1.ConditionReady, false, failedReason,
 			"Not ready: "+strings.Join(notReady, ", ")+". "+strings.Join(failures, "; "))
 		s.Phase = tenancyv1alpha1.TenantPhaseFailed
 	default:
-		set(tenancyv1alpha1.ConditionReady, false, tenancyv1alpha1.ReasonNotReady, "Not ready: "+strings.Join(notReady, ", "))
+		set(tenancyv1alpha1.ConditionReady, false, waitingReason, "Not ready: "+strings.Join(notReady, ", "))
 		s.Phase = tenancyv1alpha1.TenantPhaseProvisioning
 	}
 	sortConditions(s.Conditions)
@@ -116,7 +125,28 @@ var failureReasons = map[string]bool{
 	tenancyv1alpha1.ReasonObjectConflict: true, tenancyv1alpha1.ReasonApplyFailed: true,
 	tenancyv1alpha1.ReasonForbiddenCIDR: true, tenancyv1alpha1.ReasonBackendFailed: true,
 	tenancyv1alpha1.ReasonDatabaseServerUnknown: true, tenancyv1alpha1.ReasonDatabaseAuthenticationFailed: true,
-	tenancyv1alpha1.ReasonDatabaseFailed: true,
+	tenancyv1alpha1.ReasonDatabaseFailed: true, tenancyv1alpha1.ReasonExtraRoleNotAllowed: true,
+}
+
+// errorReasons are the reasons a pass ended in an error: the failures, the namespace claims refused, and a database
+// server that cannot be reached (retried, so not a failure of the tenant, but an error of the pass). Waiting states
+// (Progressing, BackendUnavailable, QuotaPending, Terminating) are not errors.
+var errorReasons = map[string]bool{
+	tenancyv1alpha1.ReasonNamespaceConflict: true, tenancyv1alpha1.ReasonReservedNamespace: true,
+	tenancyv1alpha1.ReasonNamespaceRetained: true, tenancyv1alpha1.ReasonDatabaseUnreachable: true,
+}
+
+// ErrorReasons are the distinct reasons, sorted, for which a pass that computed st ended in an error: each counts
+// once per pass, however many conditions carry it.
+func ErrorReasons(st tenancyv1alpha1.TenantStatus) []string {
+	var reasons []string
+	for _, c := range st.Conditions {
+		if c.Status == metav1.ConditionFalse && (failureReasons[c.Reason] || errorReasons[c.Reason]) && !slices.Contains(reasons, c.Reason) {
+			reasons = append(reasons, c.Reason)
+		}
+	}
+	sort.Strings(reasons)
+	return reasons
 }
 
 // areaCondition is an area's condition when every object of it applied.

@@ -17,6 +17,7 @@ limitations under the License.
 package status
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,5 +108,48 @@ func TestFailedStatusOnNamespaceConflict(t *testing.T) {
 	c := meta.FindStatusCondition(s.Conditions, tenancyv1alpha1.ConditionReady)
 	if s.Phase != tenancyv1alpha1.TenantPhaseFailed || c.Reason != tenancyv1alpha1.ReasonNamespaceConflict || c.Message != "taken" {
 		t.Errorf("status = %+v", s)
+	}
+}
+
+// TestErrorReasons: a pass ended in an error once per reason; a back-end rolling out, a quota not yet enforced and
+// Ready's summary of them are waiting, not errors (tenant_operator_reconcile_errors_total used to count them on every
+// pass, so its alert fired for every new tenant).
+func TestErrorReasons(t *testing.T) {
+	c := func(typ string, st metav1.ConditionStatus, reason string) metav1.Condition {
+		return metav1.Condition{Type: typ, Status: st, Reason: reason}
+	}
+	f, tr := metav1.ConditionFalse, metav1.ConditionTrue
+	for _, tc := range []struct {
+		name       string
+		conditions []metav1.Condition
+		want       []string
+	}{
+		{"waiting", []metav1.Condition{
+			c(tenancyv1alpha1.ConditionBackendReady, f, tenancyv1alpha1.ReasonBackendUnavailable),
+			c(tenancyv1alpha1.ConditionQuotaEnforced, f, tenancyv1alpha1.ReasonQuotaPending),
+			c(tenancyv1alpha1.ConditionReady, f, tenancyv1alpha1.ReasonNotReady),
+			c(tenancyv1alpha1.ConditionSecretsReady, f, tenancyv1alpha1.ReasonProgressing),
+		}, nil},
+		{"terminating", []metav1.Condition{c(tenancyv1alpha1.ConditionReady, f, tenancyv1alpha1.ReasonTerminating)}, nil},
+		{"ready", []metav1.Condition{
+			c(tenancyv1alpha1.ConditionReady, tr, tenancyv1alpha1.ReasonReady),
+			c(tenancyv1alpha1.ConditionBackendReady, tr, tenancyv1alpha1.ReasonNoBackend),
+		}, nil},
+		{"a conflict in two areas counts once", []metav1.Condition{
+			c(tenancyv1alpha1.ConditionNetworkIsolated, f, tenancyv1alpha1.ReasonObjectConflict),
+			c(tenancyv1alpha1.ConditionAccessConfigured, f, tenancyv1alpha1.ReasonObjectConflict),
+			c(tenancyv1alpha1.ConditionReady, f, tenancyv1alpha1.ReasonNotReady),
+		}, []string{tenancyv1alpha1.ReasonObjectConflict}},
+		{"a namespace claimed by someone else counts once", Failed(&tenancyv1alpha1.Tenant{},
+			render.Problem{Reason: tenancyv1alpha1.ReasonNamespaceConflict, Message: "taken"}).Conditions,
+			[]string{tenancyv1alpha1.ReasonNamespaceConflict}},
+		{"two errors, sorted", []metav1.Condition{
+			c(tenancyv1alpha1.ConditionNetworkIsolated, f, tenancyv1alpha1.ReasonForbiddenCIDR),
+			c(tenancyv1alpha1.ConditionDatabaseReady, f, tenancyv1alpha1.ReasonDatabaseUnreachable),
+		}, []string{tenancyv1alpha1.ReasonDatabaseUnreachable, tenancyv1alpha1.ReasonForbiddenCIDR}},
+	} {
+		if got := ErrorReasons(tenancyv1alpha1.TenantStatus{Conditions: tc.conditions}); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -38,7 +38,11 @@ func (o *Operator) ScrapeMetrics(ctx context.Context, token string) (int, Metric
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := MetricsClient().Do(req)
+	client := MetricsClient()
+	if o.MetricsTLS != nil {
+		client.Transport.(*http.Transport).TLSClientConfig = o.MetricsTLS
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}

@@ -85,8 +85,45 @@ func (c *Cluster) ApplyManifests(ctx context.Context, manifests []byte) error {
 		return err
 	}
 	// Tenants can be applied only once their CRD is served.
-	_, err := c.Kubectl(ctx, nil, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
-	return err
+	if _, err := c.Kubectl(ctx, nil, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"); err != nil {
+		return err
+	}
+	if bytes.Contains(manifests, []byte("\naggregationRule:")) {
+		return c.WaitForAggregatedRoles(ctx)
+	}
+	return nil
+}
+
+// WaitForAggregatedRoles waits until the control plane has filled in every aggregated ClusterRole (the tenant roles
+// among them): until then a tenant user bound to one may do nothing, and a test would see that instead of the roles.
+func (c *Cluster) WaitForAggregatedRoles(ctx context.Context) error {
+	if c.opts.WithoutControllerManager {
+		return nil // nothing aggregates them
+	}
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var empty []string
+	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		roles, err := cs.RbacV1().ClusterRoles().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		empty = empty[:0]
+		for _, r := range roles.Items {
+			if r.AggregationRule != nil && len(r.Rules) == 0 {
+				empty = append(empty, r.Name)
+			}
+		}
+		return len(empty) == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("aggregated ClusterRoles still empty: %v: %w", empty, err)
+	}
+	return nil
 }
 
 // ServiceAccountConfig returns a client configuration authenticated as a ServiceAccount, with a token from the
@@ -163,6 +200,9 @@ type Operator struct {
 	MetricsURL string
 	ProbeURL   string
 	LogPath    string
+	// MetricsTLS, when set, is how a scrape verifies the metrics endpoint (a configured serving certificate);
+	// without it, scrapes accept the self-signed one.
+	MetricsTLS *tls.Config
 }
 
 // RunOperator starts the operator's binary with the credentials of its own ServiceAccount (installed by

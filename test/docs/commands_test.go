@@ -32,6 +32,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
 
@@ -51,6 +52,8 @@ var inline = map[string]step{
 	"kubectl get tenant globex":   {cluster: mainCluster, phase: afterInstall, check: checkGetTenant},
 	"kubectl explain tenant.spec": {cluster: mainCluster, phase: afterInstall, check: checkExplain},
 	"kubectl get tenants":         {cluster: mainCluster, phase: afterInstall, check: checkTenantColumns},
+	"kubectl get tenants -o wide": {cluster: mainCluster, phase: afterInstall, check: checkWideTenantColumns},
+	"kubectl auth can-i --list":   {skip: "what it lists depends on who runs it: test/security checks what tenant users may do"},
 	// docs/guardrails.md, Encryption at rest on a real cluster: re-stores every Secret; harmless on the local cluster
 	// (which encrypts).
 	"kubectl get secrets --all-namespaces -o json | kubectl replace -f -": {cluster: mainCluster, phase: afterInstall, check: checkSecretsReplaced},
@@ -135,6 +138,27 @@ func checkTenantColumns(_ *session, out string) error {
 	for _, r := range rows {
 		if r[4] != "" && !regexp.MustCompile(`^\d+/\d+$`).MatchString(r[4]) {
 			return fmt.Errorf("BACKEND %q of %s is not ready/desired", r[4], r[0])
+		}
+	}
+	return nil
+}
+
+// checkWideTenantColumns: "kubectl get tenants -o wide adds the Ready condition's reason and message: Ready for a
+// Ready tenant, else the reason of the first area that failed, or of the first not ready yet."
+func checkWideTenantColumns(_ *session, out string) error {
+	header, rows := parseTable(out)
+	if want := []string{"NAME", "NAMESPACE", "PHASE", "READY", "BACKEND", "REASON", "MESSAGE", "AGE"}; !slices.Equal(header, want) {
+		return fmt.Errorf("columns %v, the documents name %v", header, want)
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("no tenants listed")
+	}
+	for _, r := range rows {
+		if r[3] == "" || r[3] == "<none>" {
+			continue // no status yet
+		}
+		if (r[3] == "True") != (r[5] == tenancyv1alpha1.ReasonReady) || r[5] == "" || r[5] == "<none>" {
+			return fmt.Errorf("tenant %s: READY %s with REASON %q", r[0], r[3], r[5])
 		}
 	}
 	return nil

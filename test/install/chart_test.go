@@ -199,6 +199,17 @@ func TestHelmValuesAreValidated(t *testing.T) {
 		{"tenants.defaultQuota.cpu=lots", "/tenants/defaultQuota/cpu"},
 		{"image.pullPolicy=Sometimes", "/image/pullPolicy"},
 		{"metrics.port=80", "/metrics/port"},
+		// Both reach the guardrails' CEL expressions, as the operator's ServiceAccount, inside a string literal.
+		{"fullnameOverride=x' || true || '", "/fullnameOverride"},
+		{"serviceAccount.name=op'", "/serviceAccount/name"},
+		{"image.digest=latest", "/image/digest"},
+		{"extraArgs[0]=oops", "/extraArgs/0"},
+		{"tenants.extraRoles[0]=cluster-admin", "/tenants/extraRoles/0"},
+		{"tenants.extraRoles[0]=system:node", "/tenants/extraRoles/0"},
+		{"tenants.extraRoles[0]=edit", "/tenants/extraRoles/0"},
+		{"serviceAccount.name=default", "/serviceAccount/name"},
+		{"prometheusRule.operatorJob=a\"b", "/prometheusRule/operatorJob"},
+		{"tenants.monitoringPorts[0]=not a port", "/tenants/monitoringPorts/0"},
 	} {
 		t.Run(tc.set, func(t *testing.T) {
 			out, err := helm(t, "template", releaseName, chartDir, "--set", tc.set)
@@ -207,6 +218,12 @@ func TestHelmValuesAreValidated(t *testing.T) {
 			}
 		})
 	}
+	t.Run("cert-manager needs an issuer", func(t *testing.T) {
+		_, err := helm(t, "template", releaseName, chartDir, "--set", "metrics.tls.secretName=metrics-tls", "--set", "metrics.tls.certManager.enabled=true")
+		if err == nil || !strings.Contains(err.Error(), "issuerRef.name is required") {
+			t.Errorf("error %v", err)
+		}
+	})
 	t.Run("ServiceMonitor binding needs a namespace", func(t *testing.T) {
 		_, err := helm(t, "template", releaseName, chartDir, "--set", "metrics.serviceMonitor.enabled=true",
 			"--set", "metrics.serviceMonitor.prometheusServiceAccount.name=prometheus")

@@ -65,13 +65,37 @@ func TestKustomizeInstall(t *testing.T) {
 func TestHelmInstall(t *testing.T) {
 	// An outer limit only: the install waits on conditions; a whole install under -race on 2 cores can take minutes.
 	ctx := withTimeout(t, 6*time.Minute)
-	inst := install(ctx, t, renderChart(t))
+	inst := install(ctx, t, renderChart(t, "--set", "tenants.extraRoles={"+extraRole+"}"))
 	if sa := inst.deployment.Spec.Template.Spec.ServiceAccountName; sa != releaseName {
 		t.Errorf("the chart's operator runs as %s", sa)
 	}
 	inst.applySamples(ctx, t)
 	t.Run("GitOps", func(t *testing.T) { testGitOps(ctx, t, inst) })
 	t.Run("alert metrics", func(t *testing.T) { testAlertMetrics(ctx, t, inst) })
+	t.Run("extra roles", func(t *testing.T) { testExtraRoles(ctx, t, inst) })
+}
+
+// extraRole is the ClusterRole TestHelmInstall's operator allows in spec.extraRoles (tenants.extraRoles).
+const extraRole = "certificates-edit"
+
+// testExtraRoles: the operator, under the chart's RBAC, can bind a ClusterRole of tenants.extraRoles (the chart
+// grants it bind on that role by name), so a Tenant that asks for it gets Ready with the binding in its namespace.
+func testExtraRoles(ctx context.Context, t *testing.T, inst *installation) {
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: extraRole},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, Verbs: []string{"create", "get"}}},
+	}
+	if err := inst.k8s.Create(ctx, role); err != nil {
+		t.Fatal(err)
+	}
+	argoCDApply(ctx, t, inst, "apiVersion: tenancy.tenant-operator.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: extras\nspec:\n"+
+		"  owners: [{kind: Group, name: extras-admins}]\n  extraRoles: [{clusterRole: "+extraRole+", to: [Owners]}]\n")
+	inst.waitReady(ctx, t, "extras")
+	binding := &rbacv1.RoleBinding{}
+	if err := inst.k8s.Get(ctx, client.ObjectKey{Namespace: "extras", Name: "tenant-extra-" + extraRole}, binding); err != nil ||
+		binding.RoleRef.Name != extraRole || len(binding.Subjects) != 1 || binding.Subjects[0].Name != "extras-admins" {
+		t.Errorf("the extra role's binding: %v %+v", err, binding)
+	}
 }
 
 const gitopsTenant = `apiVersion: tenancy.tenant-operator.dev/v1alpha1

@@ -18,6 +18,9 @@ package install
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -36,6 +39,7 @@ import (
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers"
+	"github.com/tenant-operator/tenant-operator/controllers/pki"
 	"github.com/tenant-operator/tenant-operator/hack/images"
 	"github.com/tenant-operator/tenant-operator/hack/localcluster"
 )
@@ -52,17 +56,53 @@ func TestHelmInstallOnTheNode(t *testing.T) {
 	c := startNode(ctx, t)
 	image := pushOperatorImage(ctx, t, c)
 	repository, tag, _ := strings.Cut(image, ":dev")
-	manifests := renderChart(t, "--set", "image.repository="+repository, "--set", "image.tag=dev"+tag)
+	// The metrics endpoint serves a certificate of the admin's (metrics.tls.secretName), which scrapes verify.
+	manifests := renderChart(t, "--set", "image.repository="+repository, "--set", "image.tag=dev"+tag,
+		"--set", "metrics.tls.secretName="+metricsTLSSecret)
 	if _, err := c.Kubectl(ctx, nil, "create", "namespace", releaseNamespace); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Kubectl(ctx, nil, "label", "namespace", releaseNamespace, "pod-security.kubernetes.io/enforce=restricted"); err != nil {
 		t.Fatal(err)
 	}
+	metricsTLS := createMetricsCertificate(ctx, t, c, releaseName+"-metrics."+releaseNamespace+".svc")
 	if err := c.ApplyManifests(ctx, manifests); err != nil {
 		t.Fatal(err)
 	}
-	runsOnTheNode(ctx, t, c, releaseNamespace, releaseName+"-metrics-reader", true)
+	runsOnTheNode(ctx, t, c, releaseNamespace, releaseName+"-metrics-reader", true, metricsTLS)
+}
+
+const metricsTLSSecret = "tenant-operator-metrics-tls"
+
+// createMetricsCertificate creates the kubernetes.io/tls Secret metrics.tls.secretName names, as cert-manager would
+// (tls.crt, tls.key, ca.crt), with a certificate for serverName from a CA of the test's, and returns how a scraper
+// verifies it: that CA, that name.
+func createMetricsCertificate(ctx context.Context, t *testing.T, c *localcluster.Cluster, serverName string) *tls.Config {
+	t.Helper()
+	now := time.Now()
+	ca, err := pki.NewCA("cluster.local", now, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, _, err := ca.Issue([]string{serverName}, now, 24*time.Hour, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k8s, err := client.New(c.Config, client.Options{Scheme: controllers.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: releaseNamespace, Name: metricsTLSSecret},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM, "ca.crt": ca.CertPEM},
+	}
+	if err := k8s.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	return &tls.Config{RootCAs: roots, ServerName: serverName, MinVersion: tls.VersionTLS12}
 }
 
 // TestKustomizeInstallOnTheNode: config/default, its image set as the README says (kustomize edit set image in
@@ -88,7 +128,7 @@ func TestKustomizeInstallOnTheNode(t *testing.T) {
 	if err := c.ApplyManifests(ctx, manifests); err != nil {
 		t.Fatal(err)
 	}
-	runsOnTheNode(ctx, t, c, localcluster.OperatorNamespace, "tenant-operator-metrics-reader", false)
+	runsOnTheNode(ctx, t, c, localcluster.OperatorNamespace, "tenant-operator-metrics-reader", false, nil)
 }
 
 func startNode(ctx context.Context, t *testing.T) *localcluster.Cluster {
@@ -119,9 +159,11 @@ func pushOperatorImage(ctx context.Context, t *testing.T, c *localcluster.Cluste
 }
 
 // runsOnTheNode: the operator's two pods get Ready and one holds the lease; a Tenant with a back-end gets Ready with
-// its back-end's pod running on the node; the leader's metrics answer a scraper over HTTPS; and, with failover, the
-// other replica takes the lease when the leader's pod is deleted, and serves the next Tenant.
-func runsOnTheNode(ctx context.Context, t *testing.T, c *localcluster.Cluster, namespace, metricsReader string, failover bool) {
+// its back-end's pod running on the node; the leader's metrics answer a scraper over HTTPS (verifying the endpoint's
+// certificate with metricsTLS, when given); and, with failover, the other replica takes the lease when the leader's
+// pod is deleted, and serves the next Tenant.
+func runsOnTheNode(ctx context.Context, t *testing.T, c *localcluster.Cluster, namespace, metricsReader string, failover bool,
+	metricsTLS *tls.Config) {
 	t.Helper()
 	k8s, err := client.New(c.Config, client.Options{Scheme: controllers.NewScheme()})
 	if err != nil {
@@ -147,7 +189,7 @@ func runsOnTheNode(ctx context.Context, t *testing.T, c *localcluster.Cluster, n
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := &localcluster.Operator{MetricsURL: "https://" + leader.Status.PodIP + ":8443"}
+	op := &localcluster.Operator{MetricsURL: "https://" + leader.Status.PodIP + ":8443", MetricsTLS: metricsTLS}
 	metrics, err := op.Scrape(ctx, token)
 	if err != nil {
 		t.Fatalf("the leader's metrics over HTTPS: %v", err)

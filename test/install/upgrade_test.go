@@ -17,12 +17,18 @@ limitations under the License.
 package install
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -35,25 +41,7 @@ import (
 // with it every Tenant.
 func TestHelmUpgradeUpgradesTheCRD(t *testing.T) {
 	ctx := withTimeout(t, 6*time.Minute) // an outer limit: every step waits on a condition
-	cluster, err := localcluster.Start(ctx, localcluster.Options{WithoutControllerManager: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	k8s, err := client.New(cluster.Config, client.Options{Scheme: scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	release := func(args ...string) {
-		t.Helper()
-		if out, err := helm(t, append(args, "--namespace", releaseNamespace, "--kubeconfig", cluster.KubeconfigPath)...); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-	}
+	cluster, k8s, release := helmCluster(ctx, t, localcluster.Options{WithoutControllerManager: true})
 	crdHas := func(field string) bool {
 		t.Helper()
 		crd := &apiextensionsv1.CustomResourceDefinition{}
@@ -84,6 +72,96 @@ func TestHelmUpgradeUpgradesTheCRD(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Name: "keeper"}, tenant); err != nil || !tenant.Spec.PreventDeletion {
 		t.Errorf("the Tenant did not survive helm uninstall intact: %v %+v", err, tenant.Spec)
 	}
+}
+
+// TestHelmUpgradeFromTheReleasedChart: an upgrade from the chart as released (test/fixtures/charts) to the chart of
+// the checkout, with its default values, keeps every Tenant as it was (same object, generation, spec and metadata,
+// read through the new CRD's schema, which would prune a field it lost) and upgrades the CRD and the operator's
+// Deployment in place (a changed selector, which is immutable, would fail it); the tenant roles, aggregated since,
+// get their rules back from the control plane.
+func TestHelmUpgradeFromTheReleasedChart(t *testing.T) {
+	released, err := filepath.Glob(filepath.Join(repoRoot, "test", "fixtures", "charts", "tenant-operator-*.tgz"))
+	if err != nil || len(released) == 0 {
+		t.Fatalf("no released chart under test/fixtures/charts: %v", err)
+	}
+	ctx := withTimeout(t, 6*time.Minute)
+	cluster, k8s, release := helmCluster(ctx, t, localcluster.Options{})
+	tenants := func() map[string]string {
+		t.Helper()
+		var list tenancyv1alpha1.TenantList
+		if err := k8s.List(ctx, &list); err != nil {
+			t.Fatal(err)
+		}
+		kept := map[string]string{}
+		for _, tn := range list.Items {
+			spec, _ := json.Marshal(tn.Spec)
+			kept[tn.Name] = fmt.Sprintf("uid=%s generation=%d labels=%v annotations=%v spec=%s", tn.UID, tn.Generation, tn.Labels, tn.Annotations, spec)
+		}
+		return kept
+	}
+
+	for _, chart := range released {
+		t.Run(filepath.Base(chart), func(t *testing.T) {
+			release("install", releaseName, chart, "--create-namespace")
+			if _, err := cluster.Kubectl(ctx, nil, "apply", "--server-side", "-k", filepath.Join(repoRoot, "config", "samples")); err != nil {
+				t.Fatal(err)
+			}
+			before := tenants()
+			if len(before) < 3 {
+				t.Fatalf("%d sample Tenants", len(before))
+			}
+			release("upgrade", releaseName, chartDir)
+			if after := tenants(); !reflect.DeepEqual(after, before) {
+				t.Errorf("the upgrade changed Tenants:\nbefore %v\nafter  %v", before, after)
+			}
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			if err := k8s.Get(ctx, client.ObjectKey{Name: "tenants.tenancy.tenant-operator.dev"}, crd); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(crd.Spec.Versions[0].AdditionalPrinterColumns, func(c apiextensionsv1.CustomResourceColumnDefinition) bool {
+				return c.Name == "Reason"
+			}) {
+				t.Error("the upgrade did not upgrade the CRD (no Reason column)")
+			}
+			if err := cluster.WaitForAggregatedRoles(ctx); err != nil {
+				t.Error(err)
+			}
+			admin := &rbacv1.ClusterRole{}
+			if err := k8s.Get(ctx, client.ObjectKey{Name: "tenant-operator-tenant-admin"}, admin); err != nil || admin.AggregationRule == nil || len(admin.Rules) < 5 {
+				t.Errorf("the tenant-admin role after the upgrade: %v, aggregated %v, %d rules", err, admin.AggregationRule != nil, len(admin.Rules))
+			}
+			release("uninstall", releaseName)
+			if err := k8s.DeleteAllOf(ctx, &tenancyv1alpha1.Tenant{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// helmCluster starts a local control plane for helm to install into, and returns it, a client, and a function
+// running helm against it in the release namespace (failing the test when helm fails).
+func helmCluster(ctx context.Context, t *testing.T, opts localcluster.Options) (*localcluster.Cluster, client.Client, func(args ...string)) {
+	t.Helper()
+	cluster, err := localcluster.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	k8s, err := client.New(cluster.Config, client.Options{Scheme: scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := func(args ...string) {
+		t.Helper()
+		if out, err := helm(t, append(args, "--namespace", releaseNamespace, "--kubeconfig", cluster.KubeconfigPath)...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	return cluster, k8s, release
 }
 
 // previousChart is a copy of the chart as an earlier release would have it: its CRD without spec.preventDeletion.

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -483,7 +484,7 @@ func (w *world) restartOperator(ctx context.Context, between func() error, args 
 			return err
 		}
 	}
-	op, err := w.RunOperator(ctx, localcluster.OperatorOptions{Binary: w.Binary, Args: args})
+	op, err := w.RunOperator(ctx, localcluster.OperatorOptions{Binary: w.Binary, Args: append(slices.Clone(operatorArgs), args...)})
 	if err != nil {
 		return err
 	}

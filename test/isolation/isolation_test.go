@@ -62,18 +62,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// The matrix's namespaces: three tenants, the ingress controllers' namespace, and one nobody manages.
+// The matrix's namespaces: three tenants, the ingress controllers' and the metrics scrapers' namespaces, and one
+// nobody manages.
 const (
-	alpha    = "alpha" // a back-end; allows beta in
-	beta     = "beta"  // a back-end; egress to the partner's CIDR
-	gamma    = "gamma" // no back-end; egress to the internet
-	ingress  = "ingress-nginx"
-	outsider = "outsider"
+	alpha      = "alpha" // a back-end; allows beta in
+	beta       = "beta"  // a back-end; egress to the partner's CIDR
+	gamma      = "gamma" // no back-end; egress to the internet
+	ingress    = "ingress-nginx"
+	monitoring = "monitoring"
+	outsider   = "outsider"
 
 	backendPort = 8080
 	adminPort   = 9090 // the example back-end's second port, which its Service does not name
 	owner       = "owner@alpha.example"
 )
+
+// operatorArgs are the operator's flags here: the monitoring namespace's scrapers may reach tenant pods on the
+// example back-end's second port (its "metrics").
+var operatorArgs = []string{"--monitoring-namespaces=" + monitoring, "--monitoring-ports=" + strconv.Itoa(adminPort)}
 
 // world is the running cluster and what the test put in it.
 type world struct {
@@ -110,6 +116,10 @@ func TestIsolation(t *testing.T) {
 			{from: ingress, to: "alpha back-end", addr: port(a, backendPort), want: true, why: "ingress controllers reach back-ends"},
 			{from: ingress, to: "alpha back-end, admin port", addr: port(a, adminPort), why: "the back-end's port only"},
 			{from: ingress, to: "alpha netprobe", addr: port(w.agents[alpha], localcluster.NetprobePort), why: "the back-end's pods only"},
+			{from: monitoring, to: "alpha back-end, metrics port", addr: port(a, adminPort), want: true, why: "scrapers reach the monitoring ports"},
+			{from: monitoring, to: "alpha back-end", addr: port(a, backendPort), why: "the monitoring ports only"},
+			{from: monitoring, to: "gamma netprobe", addr: port(w.agents[gamma], localcluster.NetprobePort), why: "the monitoring ports only"},
+			{from: alpha, to: "monitoring netprobe", addr: port(w.agents[monitoring], localcluster.NetprobePort), why: "egress is denied by default"},
 			{from: outsider, to: "alpha back-end", addr: port(a, backendPort), why: "an unmanaged namespace"},
 			{from: alpha, to: "outsider netprobe", addr: port(w.agents[outsider], localcluster.NetprobePort), why: "egress is denied by default"},
 		})
@@ -156,7 +166,7 @@ func start(ctx context.Context, t *testing.T) *world {
 			t.Error(err)
 		}
 	})
-	op, err := installed.RunOperator(ctx, localcluster.OperatorOptions{Binary: installed.Binary})
+	op, err := installed.RunOperator(ctx, localcluster.OperatorOptions{Binary: installed.Binary, Args: operatorArgs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +209,7 @@ func start(ctx context.Context, t *testing.T) *world {
 			t.Fatal(err)
 		}
 	}
-	for _, ns := range []string{ingress, outsider} {
+	for _, ns := range []string{ingress, monitoring, outsider} {
 		if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			t.Fatal(err)
 		}
@@ -207,12 +217,12 @@ func start(ctx context.Context, t *testing.T) *world {
 	for _, tenant := range tenants {
 		w.waitReady(ctx, t, tenant.Name)
 	}
-	for _, ns := range []string{alpha, beta, gamma, ingress, outsider} {
+	for _, ns := range []string{alpha, beta, gamma, ingress, monitoring, outsider} {
 		if err := k8s.Create(ctx, localcluster.NetprobePod(ns, "netprobe", installed.Node.NetprobeImage)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, ns := range []string{alpha, beta, gamma, ingress, outsider} {
+	for _, ns := range []string{alpha, beta, gamma, ingress, monitoring, outsider} {
 		w.agents[ns] = w.waitForAgent(ctx, t, ns, "netprobe")
 	}
 	for _, tenant := range []string{alpha, beta} {
