@@ -34,10 +34,12 @@ const extraRoleAllowed = "test-certificates-edit"
 // allowed asks the apiserver whether user may do verb on resource (of group) in namespace.
 func allowed(ctx context.Context, t *testing.T, user, verb, group, resource, namespace string) bool {
 	t.Helper()
-	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		User:               user,
-		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: verb, Group: group, Resource: resource},
-	}}
+	return allowedOn(ctx, t, user, &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: verb, Group: group, Resource: resource})
+}
+
+func allowedOn(ctx context.Context, t *testing.T, user string, attributes *authorizationv1.ResourceAttributes) bool {
+	t.Helper()
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: attributes}}
 	if err := k8s.Create(ctx, sar); err != nil {
 		t.Fatal(err)
 	}
@@ -130,5 +132,38 @@ func TestTenantRolesAggregate(t *testing.T) {
 	if allowed(ctx, t, "vic@aggregated.example", "create", "monitoring.coreos.com", "servicemonitors", "aggregated") ||
 		allowed(ctx, t, "ann@aggregated.example", "create", "monitoring.coreos.com", "servicemonitors", "default") {
 		t.Error("the extension reached viewers, or another namespace")
+	}
+}
+
+// TestTenantPeopleReadTheirTenant: owners, members and viewers may get and watch their own Tenant by name; none may
+// read another tenant's, and none may list Tenants (RBAC cannot filter a list: it would show every customer).
+func TestTenantPeopleReadTheirTenant(t *testing.T) {
+	ctx := needCluster(t)
+	people := map[string]func(*tenancyv1alpha1.Tenant, tenancyv1alpha1.Subject){
+		"owner@readers.example":  func(t *tenancyv1alpha1.Tenant, s tenancyv1alpha1.Subject) { t.Spec.Owners = append(t.Spec.Owners, s) },
+		"member@readers.example": func(t *tenancyv1alpha1.Tenant, s tenancyv1alpha1.Subject) { t.Spec.Members = append(t.Spec.Members, s) },
+		"viewer@readers.example": func(t *tenancyv1alpha1.Tenant, s tenancyv1alpha1.Subject) { t.Spec.Viewers = append(t.Spec.Viewers, s) },
+	}
+	tenant := newTenant("readers", func(tn *tenancyv1alpha1.Tenant) {
+		tn.Spec.Owners = nil
+		for user, add := range people {
+			add(tn, tenancyv1alpha1.Subject{Kind: tenancyv1alpha1.SubjectUser, Name: user})
+		}
+	})
+	createTenant(ctx, t, tenant)
+	other := newTenant("not-theirs")
+	createTenant(ctx, t, other)
+	waitForCondition(ctx, t, tenant, tenancyv1alpha1.ConditionAccessConfigured, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	tenants := func(verb, name string) *authorizationv1.ResourceAttributes {
+		return &authorizationv1.ResourceAttributes{Verb: verb, Group: tenancyv1alpha1.GroupVersion.Group, Resource: "tenants", Name: name}
+	}
+	for user := range people {
+		eventually(ctx, t, user+" reads the Tenant", func(ctx context.Context) (bool, error) {
+			return allowedOn(ctx, t, user, tenants("get", "readers")) && allowedOn(ctx, t, user, tenants("watch", "readers")), nil
+		})
+		if allowedOn(ctx, t, user, tenants("get", "not-theirs")) || allowedOn(ctx, t, user, tenants("list", "")) ||
+			allowedOn(ctx, t, user, tenants("update", "readers")) {
+			t.Errorf("%s may read another Tenant, list Tenants or change its own", user)
+		}
 	}
 }

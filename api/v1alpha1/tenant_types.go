@@ -52,7 +52,8 @@ type TenantSpec struct {
 	DisplayName string `json:"displayName,omitempty"`
 
 	// owners administer the tenant's namespace (ClusterRole tenant-admin): workloads, Secrets, Roles and
-	// RoleBindings inside it, never its quota, limits or the operator's objects. They may also read their Tenant.
+	// RoleBindings inside it, never its quota, limits or the operator's objects. Owners, members and viewers may also
+	// read their Tenant, by name.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=64

@@ -89,15 +89,18 @@ func desiredExtraRoleBindings(t *tenancyv1alpha1.Tenant, cfg Config) (bindings [
 	return bindings, refused
 }
 
-// ownerAccessName names the cluster-scoped role and binding that let a tenant's owners read their own Tenant.
+// ownerAccessName names the cluster-scoped role and binding that let a tenant's people read their own Tenant (the
+// name is older than members and viewers having it too, and stays: it is the objects' identity).
 func OwnerAccessName(t *tenancyv1alpha1.Tenant) string {
 	return shortName("tenant-operator:owner:", t.Name, 253)
 }
 
-// desiredOwnerAccess lets the owners get their own Tenant (a cluster-scoped object) to read its status: a ClusterRole
-// limited to that one name, and its binding. Nil without owners.
+// desiredOwnerAccess lets the tenant's owners, members and viewers get their own Tenant (a cluster-scoped object) to
+// read its status: a ClusterRole limited to that one name, and its binding. Nil for a tenant without people. Nobody
+// but cluster admins may list Tenants: RBAC cannot filter a list by name.
 func desiredOwnerAccess(t *tenancyv1alpha1.Tenant) (*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding) {
-	if len(t.Spec.Owners) == 0 {
+	people := slices.Concat(t.Spec.Owners, t.Spec.Members, t.Spec.Viewers)
+	if len(people) == 0 {
 		return nil, nil
 	}
 	meta := metav1.ObjectMeta{Name: OwnerAccessName(t), Labels: ManagedLabels(t)}
@@ -111,7 +114,7 @@ func desiredOwnerAccess(t *tenancyv1alpha1.Tenant) (*rbacv1.ClusterRole, *rbacv1
 	binding := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: *meta.DeepCopy(),
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: role.Name},
-		Subjects:   rbacSubjects(t.Spec.Owners),
+		Subjects:   rbacSubjects(people),
 	}
 	return role, binding
 }

@@ -543,9 +543,15 @@ func TestRoleBindings(t *testing.T) {
 	if s := rbs[1].Subjects[0]; s.Kind != "ServiceAccount" || s.APIGroup != "" || s.Namespace != "monitoring" {
 		t.Errorf("service account subject = %+v", s)
 	}
+	// Every person of the tenant may read the Tenant, by its name only (get and watch, never list).
 	role, binding := desiredOwnerAccess(tenant)
-	if role.Rules[0].ResourceNames[0] != "a" || binding.RoleRef.Name != role.Name || len(binding.Subjects) != 1 {
-		t.Errorf("owner access = %+v %+v", role, binding)
+	if r := role.Rules[0]; len(role.Rules) != 1 || !reflect.DeepEqual(r.ResourceNames, []string{"a"}) || !reflect.DeepEqual(r.Verbs, []string{"get", "watch"}) ||
+		binding.RoleRef.Name != role.Name || len(binding.Subjects) != 2 || binding.Subjects[1].Name != "prom" {
+		t.Errorf("tenant access = %+v %+v", role, binding)
+	}
+	tenant.Spec.Owners = nil
+	if role, _ := desiredOwnerAccess(tenant); role == nil {
+		t.Error("a tenant with viewers only: its viewers cannot read it")
 	}
 }
 

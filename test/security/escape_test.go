@@ -39,6 +39,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -135,10 +136,13 @@ func run(m *testing.M) int {
 	if err := cluster.InstallOperatorManifests(ctx, filepath.Join(root, "config", "default")); err != nil {
 		return fail(err)
 	}
-	if _, err := cluster.RunOperator(ctx, localcluster.OperatorOptions{Binary: binary}); err != nil {
+	if admin, err = client.New(cluster.Config, client.Options{Scheme: suiteScheme()}); err != nil {
 		return fail(err)
 	}
-	if admin, err = client.New(cluster.Config, client.Options{Scheme: suiteScheme()}); err != nil {
+	if err := allowExtraRole(ctx); err != nil {
+		return fail(err)
+	}
+	if _, err := cluster.RunOperator(ctx, localcluster.OperatorOptions{Binary: binary, Args: []string{"--extra-roles=" + extraRole}}); err != nil {
 		return fail(err)
 	}
 	if err := createTenants(ctx); err != nil {
@@ -182,6 +186,28 @@ func allowPriorityClass(ctx context.Context) error {
 	return fmt.Errorf("the priority-class policy has no allowedPriorityClasses")
 }
 
+// extraRole is a ClusterRole the admin lets Tenants have bound (--extra-roles): alpha's owners get it.
+const extraRole = "tenant-certificates-edit"
+
+// allowExtraRole creates extraRole and grants the operator bind on it by name, as the chart's tenants.extraRoles does.
+func allowExtraRole(ctx context.Context) error {
+	rbac := rbacv1.GroupName
+	for _, obj := range []client.Object{
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: extraRole}, Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, Verbs: []string{"get", "list", "create", "delete"}}}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tenant-operator-extra-roles"}, Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{rbac}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: []string{extraRole}}}},
+		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "tenant-operator-extra-roles"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbac, Kind: "ClusterRole", Name: "tenant-operator-extra-roles"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: localcluster.OperatorServiceAccount, Namespace: localcluster.OperatorNamespace}}},
+	} {
+		if err := admin.Create(ctx, obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func createTenants(ctx context.Context) error {
 	// The node has no gVisor: its runc stands in, since the runtime-class guardrail, not the sandbox, is under test.
 	if err := admin.Create(ctx, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: sandbox}, Handler: "runc"}); err != nil {
@@ -214,9 +240,10 @@ func createTenants(ctx context.Context) error {
 			corev1.ResourceRequestsCPU: qty("2"), corev1.ResourceRequestsMemory: qty("2Gi"),
 			corev1.ResourceLimitsCPU: qty("10"), corev1.ResourceLimitsMemory: qty("10Gi"), corev1.ResourcePods: qty("20"),
 		}},
-		Backend: &tenancyv1alpha1.BackendSpec{Image: backendImage, RuntimeClassName: ptrTo(sandbox)},
-		Secrets: []tenancyv1alpha1.GeneratedSecret{{Name: "db"}},
-		Network: &tenancyv1alpha1.NetworkSpec{AllowFromTenants: []string{betaNS}},
+		Backend:    &tenancyv1alpha1.BackendSpec{Image: backendImage, RuntimeClassName: ptrTo(sandbox)},
+		Secrets:    []tenancyv1alpha1.GeneratedSecret{{Name: "db"}},
+		Network:    &tenancyv1alpha1.NetworkSpec{AllowFromTenants: []string{betaNS}},
+		ExtraRoles: []tenancyv1alpha1.ExtraRole{{ClusterRole: extraRole, To: []tenancyv1alpha1.TenantRole{tenancyv1alpha1.TenantRoleOwners}}},
 	}}
 	beta := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: betaNS}, Spec: tenancyv1alpha1.TenantSpec{
 		Owners: subject(betaOwner), PreventDeletion: true, Secrets: []tenancyv1alpha1.GeneratedSecret{{Name: "api-key"}},

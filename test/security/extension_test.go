@@ -1,0 +1,47 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package security
+
+import (
+	"context"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// TestExtraRolesStayWhereTheAdminPutThem: the RoleBinding the operator creates for an extra role (spec.extraRoles)
+// is the admin's grant to one tenant's owners. Its owners cannot widen it to another tenant's people or remove it,
+// and another tenant's owner cannot bind the role in their own namespace: they do not hold it there.
+func TestExtraRolesStayWhereTheAdminPutThem(t *testing.T) {
+	skipShort(t)
+	owner, other := as(t, alphaOwner), as(t, betaOwner)
+	binding := inAlpha("tenant-extra-"+extraRole, &rbacv1.RoleBinding{})
+	// Control: the binding exists, and the owners hold the role in their namespace.
+	mustAllow(t, func(ctx context.Context) error {
+		return owner.Get(ctx, client.ObjectKeyFromObject(binding), &rbacv1.RoleBinding{})
+	})
+	mustBlock(t, byPolicy("protect-managed-objects"), mergePatch(owner, binding,
+		`{"subjects":[{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"`+betaOwner.groups[0]+`"}]}`))
+	mustBlock(t, byPolicy("protect-managed-objects"), deleteObj(owner, binding))
+	mustBlock(t, byRBAC, create(other, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: betaNS, Name: "borrowed-extra-role"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: extraRole},
+		Subjects:   []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: betaOwner.groups[0]}},
+	}))
+}
