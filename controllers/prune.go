@@ -98,7 +98,7 @@ func (r *TenantReconciler) pruneUndesired(ctx context.Context, s *tenantScope) e
 			continue
 		}
 		for _, obj := range objs {
-			key := kind.kindName() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+			key := objectKey(obj)
 			s.memo.expectations.observed(key) // listed: the cache shows it
 			if keep[key] {
 				continue
