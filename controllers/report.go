@@ -52,6 +52,7 @@ func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Res
 	results := s.results
 	computed := status.Compute(t, status.Inputs{
 		Failures: results.failures, Backend: s.backend, QuotaEnforced: s.quotaEnforced, Secrets: s.desired.SecretTimes,
+		PodsRunning: s.podsRunning,
 	})
 	r.recordMetrics(s, computed)
 	if err := errors.Join(results.err(), s.pruneErr); err != nil {
@@ -60,6 +61,9 @@ func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Res
 	result := requeueFor(s.desired.RequeueAt, r.Clock())
 	if s.databaseRetry > 0 {
 		result = sooner(result, s.databaseRetry)
+	}
+	if s.podsRunning > 0 {
+		result = sooner(result, suspendRecheck)
 	}
 	if results.conflicts {
 		// Someone else's object holds a desired name. Most kinds are cached by the operator's label only, so its

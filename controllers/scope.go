@@ -50,6 +50,8 @@ type tenantScope struct {
 	pruned   []client.Object
 	revoked  []*rbacv1.RoleBinding
 	pruneErr error
+	// stopPods: the pods of a suspended tenant's namespace not gone yet.
+	podsRunning int
 	// observeOutcome.
 	backend        *status.Backend
 	quotaEnforced  bool

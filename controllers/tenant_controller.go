@@ -91,6 +91,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) 
 		r.provisionDatabase, // the tenant's database, with the password its Secret is about to hold
 		r.apply,             // every desired object that is not already as desired
 		r.prune,             // what is no longer desired, and the grants of former owners
+		r.stopPods,          // the pods of a suspended tenant, once its quota lets none start
 		r.account,           // Events, metrics and logs of what apply and prune changed
 		r.observeOutcome,    // the back-end and the quota as they are now
 	}

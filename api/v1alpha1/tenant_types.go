@@ -119,6 +119,15 @@ type TenantSpec struct {
 	// +optional
 	PreventDeletion bool `json:"preventDeletion,omitempty"`
 
+	// suspended, when true, stops the tenant without deleting anything: the back-end is scaled to zero, every pod of
+	// the namespace is stopped and the quota lets none start (the tenant's workloads keep their definitions and
+	// replica counts, so they come back as they were), owners and members are bound read-only (tenant-viewer) and
+	// their extra roles are unbound, and a guardrail refuses every change in the namespace (exec and port-forward
+	// included) to anyone who may not update Tenants. Data, Secrets, keys and the database stay. Setting it back to
+	// false restores everything; the phase is Suspended while it holds.
+	// +optional
+	Suspended bool `json:"suspended,omitempty"`
+
 	// deletionPolicy says what happens to the namespace when the Tenant is deleted. Retain (the default) keeps the
 	// namespace and its data and ends every access granted through the tenant: every RoleBinding and ServiceAccount
 	// (and with them every token) is deleted, every pod is stopped and the quota allows none, the back-end is scaled
@@ -397,15 +406,17 @@ const (
 )
 
 // TenantPhase summarises where a tenant stands.
-// +kubebuilder:validation:Enum=Provisioning;Ready;Failed;Terminating
+// +kubebuilder:validation:Enum=Provisioning;Ready;Suspended;Failed;Terminating
 type TenantPhase string
 
 // Phases of a tenant.
 const (
 	TenantPhaseProvisioning TenantPhase = "Provisioning"
 	TenantPhaseReady        TenantPhase = "Ready"
-	TenantPhaseFailed       TenantPhase = "Failed"
-	TenantPhaseTerminating  TenantPhase = "Terminating"
+	// TenantPhaseSuspended: spec.suspended holds and the tenant is stopped: no pod runs, its people read only.
+	TenantPhaseSuspended   TenantPhase = "Suspended"
+	TenantPhaseFailed      TenantPhase = "Failed"
+	TenantPhaseTerminating TenantPhase = "Terminating"
 )
 
 // TenantStatus is computed by the operator; it is never written by users.
@@ -418,7 +429,7 @@ type TenantStatus struct {
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 
-	// phase summarises the conditions: Provisioning, Ready, Failed or Terminating.
+	// phase summarises the conditions: Provisioning, Ready, Suspended, Failed or Terminating.
 	// +optional
 	Phase TenantPhase `json:"phase,omitempty"`
 
@@ -544,6 +555,11 @@ const (
 	ReasonBackendFailed = "BackendFailed"
 	// ReasonQuotaPending: the ResourceQuota exists but the quota controller has not taken it up yet.
 	ReasonQuotaPending = "QuotaPending"
+	// ReasonSuspended: the tenant is suspended (spec.suspended) and stopped: no pod runs, its people read only. Ready
+	// is True with this reason: everything is as the spec asks.
+	ReasonSuspended = "Suspended"
+	// ReasonSuspending: the tenant is suspended and pods of its namespace are still stopping.
+	ReasonSuspending = "Suspending"
 	// ReasonTerminating: the Tenant is being deleted and its deletion policy carried out.
 	ReasonTerminating = "Terminating"
 	// ReasonNotReady is no longer set: a Ready condition that is False carries the reason of the first area that

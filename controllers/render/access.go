@@ -30,20 +30,32 @@ const (
 	BindingOwners  = "tenant-owners"
 	BindingMembers = "tenant-members"
 	BindingViewers = "tenant-viewers"
+	// BindingSuspended binds the owners and members of a suspended tenant to the viewer role instead of theirs. It
+	// has a name of its own: a RoleBinding's role cannot change, and the owners' binding must be gone, not edited.
+	BindingSuspended = "tenant-suspended"
 )
 
-// desiredRoleBindings binds owners, members and viewers to the three tenant ClusterRoles inside the namespace.
-// A role with nobody in it gets no binding.
+// desiredRoleBindings binds owners, members and viewers to the three tenant ClusterRoles inside the namespace; while
+// the tenant is suspended, owners and members are bound to the viewer role only. A role with nobody in it gets no
+// binding.
 func desiredRoleBindings(t *tenancyv1alpha1.Tenant) []*rbacv1.RoleBinding {
-	var out []*rbacv1.RoleBinding
-	for _, b := range []struct {
+	type binding struct {
 		name, role string
 		subjects   []tenancyv1alpha1.Subject
-	}{
+	}
+	bindings := []binding{
 		{BindingOwners, TenantAdminRole, t.Spec.Owners},
 		{BindingMembers, TenantDeveloperRole, t.Spec.Members},
 		{BindingViewers, TenantViewerRole, t.Spec.Viewers},
-	} {
+	}
+	if t.Spec.Suspended {
+		bindings = []binding{
+			{BindingSuspended, TenantViewerRole, slices.Concat(t.Spec.Owners, t.Spec.Members)},
+			{BindingViewers, TenantViewerRole, t.Spec.Viewers},
+		}
+	}
+	var out []*rbacv1.RoleBinding
+	for _, b := range bindings {
 		if len(b.subjects) == 0 {
 			continue
 		}
@@ -60,7 +72,8 @@ func desiredRoleBindings(t *tenancyv1alpha1.Tenant) []*rbacv1.RoleBinding {
 const extraRoleBindingPrefix = "tenant-extra-"
 
 // desiredExtraRoleBindings binds each ClusterRole of spec.extraRoles that the operator allows to the people it names,
-// and returns the ones it does not allow. A role whose people are all empty lists gets no binding.
+// and returns the ones it does not allow. A role whose people are all empty lists gets no binding, and so does every
+// role while the tenant is suspended: an extra role may write.
 func desiredExtraRoleBindings(t *tenancyv1alpha1.Tenant, cfg Config) (bindings []*rbacv1.RoleBinding, refused []string) {
 	people := map[tenancyv1alpha1.TenantRole][]tenancyv1alpha1.Subject{
 		tenancyv1alpha1.TenantRoleOwners: t.Spec.Owners, tenancyv1alpha1.TenantRoleMembers: t.Spec.Members,
@@ -77,7 +90,7 @@ func desiredExtraRoleBindings(t *tenancyv1alpha1.Tenant, cfg Config) (bindings [
 				subjects = append(subjects, people[role]...)
 			}
 		}
-		if len(subjects) == 0 {
+		if len(subjects) == 0 || t.Spec.Suspended {
 			continue
 		}
 		bindings = append(bindings, &rbacv1.RoleBinding{

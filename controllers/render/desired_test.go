@@ -34,6 +34,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -823,5 +824,81 @@ func TestBackendCertificateFitsTheConstraints(t *testing.T) {
 		if _, err := cert.Verify(x509.VerifyOptions{Roots: pool(testCA), DNSName: name, CurrentTime: t0.Add(time.Hour)}); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestSuspendedTenant: a suspended tenant keeps every object it had, stopped: the back-end at zero replicas with its
+// pod template as it was (resuming rolls nothing), a quota of no pods over the rest of its quota, owners and members
+// bound read-only and no extra role, and the namespace marked for the suspended-namespace guardrail. Resuming gives
+// back exactly what the tenant had.
+func TestSuspendedTenant(t *testing.T) {
+	active := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}}
+	active.Spec.Owners = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "ann"}}
+	active.Spec.Members = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "devs"}}
+	active.Spec.Viewers = []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: "vic"}}
+	active.Spec.ExtraRoles = []tenancyv1alpha1.ExtraRole{{ClusterRole: "cert-manager-edit", To: []tenancyv1alpha1.TenantRole{tenancyv1alpha1.TenantRoleMembers}}}
+	active.Spec.Quota = &tenancyv1alpha1.QuotaSpec{Hard: corev1.ResourceList{corev1.ResourceRequestsStorage: mustQty("10Gi")}}
+	active.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "example.com/api:1", Replicas: ptr.To[int32](3)}
+	suspended := active.DeepCopy()
+	suspended.Spec.Suspended = true
+
+	before, after := render(t, active, nil, t0), render(t, suspended, nil, t0)
+	bindings := func(d *Desired) map[string]string {
+		out := map[string]string{}
+		for _, o := range d.Objects {
+			if b, ok := o.Obj.(*rbacv1.RoleBinding); ok {
+				var names []string
+				for _, s := range b.Subjects {
+					names = append(names, s.Name)
+				}
+				out[b.Name] = b.RoleRef.Name + ":" + strings.Join(names, ",")
+			}
+		}
+		return out
+	}
+	if got, want := bindings(after), map[string]string{
+		BindingSuspended: TenantViewerRole + ":ann,devs",
+		BindingViewers:   TenantViewerRole + ":vic",
+	}; !reflect.DeepEqual(got, want) {
+		t.Errorf("suspended bindings %v, want %v", got, want)
+	}
+	if got := bindings(before); got[BindingOwners] != TenantAdminRole+":ann" || got["tenant-extra-cert-manager-edit"] == "" || got[BindingSuspended] != "" {
+		t.Errorf("active bindings %v", got)
+	}
+
+	quota := find[*corev1.ResourceQuota](t, after, QuotaName)
+	pods, storage := quota.Spec.Hard[corev1.ResourcePods], quota.Spec.Hard[corev1.ResourceRequestsStorage]
+	if !pods.IsZero() || storage.Cmp(mustQty("10Gi")) != 0 ||
+		len(quota.Spec.Hard) != len(find[*corev1.ResourceQuota](t, before, QuotaName).Spec.Hard) {
+		t.Errorf("suspended quota %v: want no pods, every other key as before", quota.Spec.Hard)
+	}
+	stopped, running := find[*appsv1.Deployment](t, after, BackendName), find[*appsv1.Deployment](t, before, BackendName)
+	if *stopped.Spec.Replicas != 0 || *running.Spec.Replicas != 3 {
+		t.Errorf("replicas suspended %d, active %d", *stopped.Spec.Replicas, *running.Spec.Replicas)
+	}
+	if !reflect.DeepEqual(stopped.Spec.Template, running.Spec.Template) {
+		t.Error("suspending changed the back-end's pod template: resuming would roll its pods")
+	}
+	if ns := find[*corev1.Namespace](t, after, "acme"); ns.Labels[LabelSuspended] != "true" {
+		t.Errorf("suspended namespace labels %v", ns.Labels)
+	}
+	if ns := find[*corev1.Namespace](t, before, "acme"); ns.Labels[LabelSuspended] != "" {
+		t.Errorf("active namespace labelled suspended: %v", ns.Labels)
+	}
+	// Nothing else changes: the same objects, by kind and name, but the bindings and the disruption budget (of pods
+	// that no longer run).
+	names := func(d *Desired) []string {
+		var out []string
+		for _, o := range d.Objects {
+			switch o.Obj.(type) {
+			case *rbacv1.RoleBinding, *policyv1.PodDisruptionBudget:
+			default:
+				out = append(out, kindOf(o.Obj)+"/"+o.Obj.GetName())
+			}
+		}
+		return out
+	}
+	if !reflect.DeepEqual(names(before), names(after)) {
+		t.Errorf("suspending changed the objects: %v, was %v", names(after), names(before))
 	}
 }

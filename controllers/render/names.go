@@ -28,11 +28,13 @@ import (
 
 // Labels and annotations the operator puts on what it manages. Pruning, watches and the guardrails select on them.
 const (
-	LabelManagedBy      = "app.kubernetes.io/managed-by"
-	ManagedByValue      = "tenant-operator"
-	LabelTenant         = "tenancy.tenant-operator.dev/tenant"
-	LabelComponent      = "app.kubernetes.io/component"
-	LabelRuntimeClass   = "tenancy.tenant-operator.dev/runtime-class"
+	LabelManagedBy    = "app.kubernetes.io/managed-by"
+	ManagedByValue    = "tenant-operator"
+	LabelTenant       = "tenancy.tenant-operator.dev/tenant"
+	LabelComponent    = "app.kubernetes.io/component"
+	LabelRuntimeClass = "tenancy.tenant-operator.dev/runtime-class"
+	// LabelSuspended marks the namespace of a suspended tenant: the suspended-namespace guardrail selects on it.
+	LabelSuspended      = "tenancy.tenant-operator.dev/suspended"
 	AnnotationRetained  = "tenancy.tenant-operator.dev/retained"
 	AnnotationGenerated = "tenancy.tenant-operator.dev/generated-at"
 	// OperatorKeyPrefix starts every label and annotation key that is the operator's own.
@@ -42,6 +44,8 @@ const (
 	// NetworkPolicies only add up: without it, no policy of the tenant could narrow what allow-same-namespace opens.
 	// It is the tenant's key, not the operator's, and it can only take away.
 	LabelSegmented = "network.tenant-operator.dev/segmented"
+	// markTrue is the value of the marks above that are either set or absent (suspended, retained, segmented).
+	markTrue = "true"
 )
 
 // Names of the objects every tenant gets.

@@ -53,6 +53,9 @@ func desiredNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
 	if b := t.Spec.Backend; b != nil && b.RuntimeClassName != nil {
 		labels[LabelRuntimeClass] = *b.RuntimeClassName
 	}
+	if t.Spec.Suspended {
+		labels[LabelSuspended] = markTrue
+	}
 	if t.Spec.DisplayName != "" {
 		annotations[OperatorKeyPrefix+"display-name"] = t.Spec.DisplayName
 	}

@@ -68,7 +68,7 @@ func desiredNetworkPolicies(t *tenancyv1alpha1.Tenant, cfg Config, allowedBy []*
 			ObjectMeta: objectMeta(t, PolicySameNamespace),
 			Spec: networkingv1.NetworkPolicySpec{
 				PodSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-					Key: LabelSegmented, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"true"},
+					Key: LabelSegmented, Operator: metav1.LabelSelectorOpNotIn, Values: []string{markTrue},
 				}}},
 				Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{PodSelector: all}}}},
 				Egress:      []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{PodSelector: all}}}},

@@ -18,6 +18,7 @@ package render
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
@@ -29,7 +30,15 @@ func desiredQuota(t *tenancyv1alpha1.Tenant, cfg Config) *corev1.ResourceQuota {
 	if t.Spec.Quota != nil {
 		hard = t.Spec.Quota.Hard
 	}
-	return &corev1.ResourceQuota{ObjectMeta: objectMeta(t, QuotaName), Spec: corev1.ResourceQuotaSpec{Hard: overlay(cfg.DefaultQuota, hard)}}
+	hard = overlay(cfg.DefaultQuota, hard)
+	if t.Spec.Suspended {
+		if hard == nil {
+			hard = corev1.ResourceList{}
+		}
+		// No pod starts again, whoever's workload asks: the reconciler stops the ones that run.
+		hard[corev1.ResourcePods] = resource.MustParse("0")
+	}
+	return &corev1.ResourceQuota{ObjectMeta: objectMeta(t, QuotaName), Spec: corev1.ResourceQuotaSpec{Hard: hard}}
 }
 
 // desiredLimitRange is the tenant's LimitRange for containers: the operator's defaults, each key of spec.limits'

@@ -38,7 +38,7 @@ func RetainedNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
 	if ns.Annotations == nil {
 		ns.Annotations = map[string]string{}
 	}
-	ns.Annotations[AnnotationRetained] = "true"
+	ns.Annotations[AnnotationRetained] = markTrue
 	return ns
 }
 

@@ -24,6 +24,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -159,7 +160,11 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 		addSecret(tls, renewed, due)
 
 		add(AreaBackend, desiredServiceAccount(t))
-		deployment, service, pdb := desiredBackend(t, secretsVersion(generated), nil, observed.Database != nil && t.Spec.Database != nil)
+		var replicas *int32
+		if t.Spec.Suspended {
+			replicas = ptr.To[int32](0)
+		}
+		deployment, service, pdb := desiredBackend(t, secretsVersion(generated), replicas, observed.Database != nil && t.Spec.Database != nil)
 		add(AreaBackend, deployment, service)
 		if pdb != nil {
 			add(AreaBackend, pdb)

@@ -49,6 +49,8 @@ type Inputs struct {
 	Backend       *Backend
 	QuotaEnforced bool
 	Secrets       []tenancyv1alpha1.SecretStatus
+	// PodsRunning counts the pods of a suspended tenant's namespace that have not been stopped yet.
+	PodsRunning int
 }
 
 // Compute derives the tenant's status from what the reconcile pass found. It is pure: same inputs, same
@@ -104,6 +106,14 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 		}
 	}
 	switch {
+	case len(notReady) == 0 && t.Spec.Suspended && in.PodsRunning > 0:
+		set(tenancyv1alpha1.ConditionReady, false, tenancyv1alpha1.ReasonSuspending,
+			fmt.Sprintf("Suspending: %d pod(s) still running", in.PodsRunning))
+		s.Phase = tenancyv1alpha1.TenantPhaseProvisioning
+	case len(notReady) == 0 && t.Spec.Suspended:
+		set(tenancyv1alpha1.ConditionReady, true, tenancyv1alpha1.ReasonSuspended,
+			"The tenant is suspended: no pod runs, its people have read-only access, its data is kept")
+		s.Phase = tenancyv1alpha1.TenantPhaseSuspended
 	case len(notReady) == 0:
 		set(tenancyv1alpha1.ConditionReady, true, tenancyv1alpha1.ReasonReady, "The tenant is provisioned")
 		s.Phase = tenancyv1alpha1.TenantPhaseReady
@@ -157,6 +167,10 @@ func areaCondition(t *tenancyv1alpha1.Tenant, a render.Area, in Inputs) (bool, s
 	case render.AreaNetwork:
 		return true, tenancyv1alpha1.ReasonReady, "Default-deny NetworkPolicies and the allowed exceptions are in place"
 	case render.AreaAccess:
+		if t.Spec.Suspended {
+			return true, tenancyv1alpha1.ReasonReady, fmt.Sprintf("%d owner(s), %d member(s), %d viewer(s) bound read-only while the tenant is suspended",
+				len(t.Spec.Owners), len(t.Spec.Members), len(t.Spec.Viewers))
+		}
 		return true, tenancyv1alpha1.ReasonReady, fmt.Sprintf("%d owner(s), %d member(s), %d viewer(s) bound",
 			len(t.Spec.Owners), len(t.Spec.Members), len(t.Spec.Viewers))
 	case render.AreaQuota:

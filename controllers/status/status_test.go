@@ -153,3 +153,38 @@ func TestErrorReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestSuspendedStatus: a suspended tenant is Suspended (Ready, reason Suspended) once no pod of its namespace runs,
+// Suspending until then, and Failed still wins over both.
+func TestSuspendedStatus(t *testing.T) {
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme", Generation: 2}}
+	tenant.Spec.Suspended = true
+	conflict := map[render.Area]render.Problem{render.AreaSecrets: {Reason: tenancyv1alpha1.ReasonObjectConflict, Message: "Secret acme/db exists"}}
+	for _, tc := range []struct {
+		name        string
+		in          Inputs
+		phase       tenancyv1alpha1.TenantPhase
+		ready       metav1.ConditionStatus
+		reason, msg string
+	}{
+		{"stopped", Inputs{QuotaEnforced: true}, tenancyv1alpha1.TenantPhaseSuspended, metav1.ConditionTrue, tenancyv1alpha1.ReasonSuspended, "suspended"},
+		{"pods still running", Inputs{QuotaEnforced: true, PodsRunning: 3}, tenancyv1alpha1.TenantPhaseProvisioning, metav1.ConditionFalse,
+			tenancyv1alpha1.ReasonSuspending, "3 pod(s) still running"},
+		{"quota not taken up yet", Inputs{}, tenancyv1alpha1.TenantPhaseProvisioning, metav1.ConditionFalse, tenancyv1alpha1.ReasonQuotaPending, "QuotaEnforced"},
+		{"a failure", Inputs{QuotaEnforced: true, Failures: conflict}, tenancyv1alpha1.TenantPhaseFailed, metav1.ConditionFalse,
+			tenancyv1alpha1.ReasonObjectConflict, "Secret acme/db exists"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Compute(tenant, tc.in)
+			ready := meta.FindStatusCondition(got.Conditions, tenancyv1alpha1.ConditionReady)
+			if got.Phase != tc.phase || ready.Status != tc.ready || ready.Reason != tc.reason || !strings.Contains(ready.Message, tc.msg) {
+				t.Errorf("phase %s, Ready %s %s %q; want %s, %s %s containing %q", got.Phase, ready.Status, ready.Reason, ready.Message,
+					tc.phase, tc.ready, tc.reason, tc.msg)
+			}
+			access := meta.FindStatusCondition(got.Conditions, tenancyv1alpha1.ConditionAccessConfigured)
+			if tc.phase != tenancyv1alpha1.TenantPhaseFailed && !strings.Contains(access.Message, "read-only") {
+				t.Errorf("AccessConfigured %q does not say the people are read-only", access.Message)
+			}
+		})
+	}
+}

@@ -67,8 +67,10 @@ var (
 
 // The cast: two tenants, their people, identified as the cluster's SSO would (users and groups).
 const (
-	alphaNS  = "alpha"
-	betaNS   = "beta"
+	alphaNS = "alpha"
+	betaNS  = "beta"
+	// deltaNS is a suspended tenant's.
+	deltaNS  = "delta"
 	sharedNS = "shared-services"
 	// sharedSecret is a Secret of the shared namespace's.
 	sharedSecret = "shared-config" //nolint:gosec // a name, no credential
@@ -80,6 +82,9 @@ var (
 	alphaMember = person{"amy@alpha.example", []string{"sso:alpha-devs"}}
 	alphaViewer = person{"avery@alpha.example", nil}
 	betaOwner   = person{"bob@beta.example", []string{"sso:beta-admins"}}
+	deltaOwner  = person{"dina@delta.example", []string{"sso:delta-admins"}}
+	// deltaCI is who delta's owner bound as an owner too (tenant-admin) before the tenant was suspended.
+	deltaCI = person{"ci@delta.example", nil}
 )
 
 type person struct {
@@ -248,13 +253,16 @@ func createTenants(ctx context.Context) error {
 	beta := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: betaNS}, Spec: tenancyv1alpha1.TenantSpec{
 		Owners: subject(betaOwner), PreventDeletion: true, Secrets: []tenancyv1alpha1.GeneratedSecret{{Name: "api-key"}},
 	}}
-	for _, t := range []*tenancyv1alpha1.Tenant{alpha, beta} {
+	delta := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: deltaNS}, Spec: tenancyv1alpha1.TenantSpec{
+		Owners: subject(deltaOwner), Suspended: true,
+	}}
+	for _, t := range []*tenancyv1alpha1.Tenant{alpha, beta, delta} {
 		if err := admin.Create(ctx, t); err != nil {
 			return err
 		}
 	}
-	return wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		for _, name := range []string{alphaNS, betaNS} {
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		for _, name := range []string{alphaNS, betaNS, deltaNS} {
 			t := &tenancyv1alpha1.Tenant{}
 			if err := admin.Get(ctx, client.ObjectKey{Name: name}, t); err != nil {
 				return false, err
@@ -268,6 +276,13 @@ func createTenants(ctx context.Context) error {
 		}
 		return true, nil
 	})
+	if err != nil {
+		return err
+	}
+	// A grant of the owner's from before the suspension (made here by the admin: the owner can no longer write).
+	return admin.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: deltaNS, Name: "ci"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantAdminRole},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: deltaCI.name}}})
 }
 
 // waitForGuardrails waits until the apiserver enforces every guardrail policy (they take effect moments after they
@@ -291,9 +306,14 @@ func waitForGuardrails(ctx context.Context) error {
 			return c.Create(ctx, obj.DeepCopyObject().(client.Object), client.DryRunAll)
 		}
 	}
+	ci, err := client.New(impersonating(deltaCI), client.Options{Scheme: suiteScheme()})
+	if err != nil {
+		return err
+	}
 	probes := map[string]func(context.Context) error{
-		"service-exposure": dryCreate(owner, alphaService("probe", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })),
-		"runtime-class":    dryCreate(owner, restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil })),
+		"suspended-namespace": dryCreate(ci, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: deltaNS, Name: "probe"}}),
+		"service-exposure":    dryCreate(owner, alphaService("probe", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })),
+		"runtime-class":       dryCreate(owner, restrictedPod(alphaNS, "probe", func(p *corev1.Pod) { p.Spec.RuntimeClassName = nil })),
 		"protect-managed-objects": func(ctx context.Context) error {
 			return owner.Delete(ctx, inAlpha(render.PolicyDefaultDeny, &networkingv1.NetworkPolicy{}), client.DryRunAll)
 		},

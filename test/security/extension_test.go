@@ -20,9 +20,13 @@ import (
 	"context"
 	"testing"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
 // TestExtraRolesStayWhereTheAdminPutThem: the RoleBinding the operator creates for an extra role (spec.extraRoles)
@@ -44,4 +48,31 @@ func TestExtraRolesStayWhereTheAdminPutThem(t *testing.T) {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: extraRole},
 		Subjects:   []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: betaOwner.groups[0]}},
 	}))
+}
+
+// TestSuspendedTenantIsReadOnly: in a suspended tenant's namespace its people read and change nothing: not through
+// the owners' binding (now read-only), nor through a grant an owner made before the suspension (tenant-admin to a CI
+// user), which RBAC still honours and the suspended-namespace guardrail refuses: no write, no new grant, no new
+// workload, no token; nor by lifting the suspension from the namespace.
+func TestSuspendedTenantIsReadOnly(t *testing.T) {
+	skipShort(t)
+	owner, ci := as(t, deltaOwner), as(t, deltaCI)
+	suspended := byPolicy("suspended-namespace")
+	// Control: both still read.
+	mustAllow(t, list(owner, &corev1.ConfigMapList{}, client.InNamespace(deltaNS)))
+	mustAllow(t, list(ci, &rbacv1.RoleBindingList{}, client.InNamespace(deltaNS)))
+
+	mustBlock(t, byRBAC, create(owner, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: deltaNS, Name: "by-owner"}}))
+	mustBlock(t, suspended, create(ci, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: deltaNS, Name: "by-ci"}}))
+	mustBlock(t, suspended, create(ci, restrictedDeployment(deltaNS, "worker")))
+	mustBlock(t, suspended, create(ci, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: deltaNS, Name: "more"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantDeveloperRole},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "eve@delta.example"}}}))
+	mustBlock(t, suspended, deleteObj(ci, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: deltaNS, Name: "ci"}}))
+	mustBlock(t, either(byRBAC, suspended), func(ctx context.Context) error {
+		return ci.SubResource("token").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: deltaNS, Name: "default"}},
+			&authenticationv1.TokenRequest{})
+	})
+	mustBlock(t, byRBAC, mergePatch(ci, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: deltaNS}},
+		`{"metadata":{"labels":{"`+render.LabelSuspended+`":null}}}`))
 }

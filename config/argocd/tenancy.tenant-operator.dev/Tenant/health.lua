@@ -1,6 +1,7 @@
 -- Argo CD health check for Tenant (tenancy.tenant-operator.dev), in the form of Argo CD's
 -- resource.customizations.health.tenancy.tenant-operator.dev_Tenant key of argocd-cm (see config/argocd).
 --   being deleted, no status yet, or status older than the spec -> Progressing
+--   phase Suspended (spec.suspended, every pod stopped)         -> Suspended
 --   Ready=True                                                  -> Healthy
 --   a condition False with a failure reason, or phase Failed    -> Degraded (the operator will not get there alone)
 --   anything else (back-end starting, quota pending, ...)       -> Progressing
@@ -35,6 +36,11 @@ end
 if obj.status.phase == "Failed" then
   hs.status = "Degraded"
   hs.message = "The Tenant failed" .. (ready ~= nil and (": " .. (ready.message or "")) or "")
+  return hs
+end
+if obj.status.phase == "Suspended" then
+  hs.status = "Suspended"
+  hs.message = ready ~= nil and ready.message or "The tenant is suspended"
   return hs
 end
 if ready ~= nil and ready.status == "True" then
