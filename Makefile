@@ -46,7 +46,7 @@ export KUBEBUILDER_ASSETS := $(BIN)/envtest
 CHART := charts/tenant-operator
 # Paths holding generated files: `make verify` fails when regenerating changes any of them.
 GENERATED := ':(glob)api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml $(CHART)/templates/crds.yaml $(CHART)/templates/manager-role.yaml $(CHART)/templates/tenant-roles.yaml \
-	$(CHART)/templates/guardrails.yaml $(CHART)/templates/image-pull-policy.yaml $(CHART)/templates/grant-tracking.yaml
+	$(CHART)/templates/guardrails.yaml $(CHART)/templates/image-pull-policy.yaml $(CHART)/templates/grant-tracking.yaml $(CHART)/templates/placement.yaml
 
 ##@ General
 

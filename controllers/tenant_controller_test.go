@@ -848,6 +848,19 @@ func TestCELValidation(t *testing.T) {
 		tenant *tenancyv1alpha1.Tenant
 		want   string
 	}{
+		{"placement tolerating the control plane", newTenant("cp1", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Placement = &tenancyv1alpha1.PlacementSpec{Tolerations: []tenancyv1alpha1.Toleration{{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists}}}
+		}), "never tolerated"},
+		{"placement tolerating every dedicated pool", newTenant("cp2", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Placement = &tenancyv1alpha1.PlacementSpec{Tolerations: []tenancyv1alpha1.Toleration{{Key: render.TaintDedicated, Operator: corev1.TolerationOpExists}}}
+		}), "for one pool"},
+		{"placement tolerating two dedicated pools", newTenant("cp3", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Placement = &tenancyv1alpha1.PlacementSpec{Tolerations: []tenancyv1alpha1.Toleration{
+				{Key: render.TaintDedicated, Value: "gold"}, {Key: render.TaintDedicated, Value: "silver"}}}
+		}), "one dedicated pool at most"},
+		{"placement with a bad node selector key", newTenant("cp4", func(t *tenancyv1alpha1.Tenant) {
+			t.Spec.Placement = &tenancyv1alpha1.PlacementSpec{NodeSelector: map[string]tenancyv1alpha1.LabelValue{"a,b=c": "x"}}
+		}), "node selector keys are label keys"},
 		{"reserved namespace default", newTenant("c1", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "default" }), "reserved"},
 		{"reserved namespace kube-*", newTenant("c2", func(t *tenancyv1alpha1.Tenant) { t.Spec.Namespace = "kube-public" }), "reserved"},
 		{"reserved tenant name without namespace", newTenant("kube-x"), "reserved"},

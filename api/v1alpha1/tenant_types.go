@@ -95,6 +95,14 @@ type TenantSpec struct {
 	// +optional
 	Network *NetworkSpec `json:"network,omitempty"`
 
+	// placement puts every pod of the tenant's namespace, the back-end's and the tenant's own, on the nodes meant
+	// for it: the apiserver writes the node selector and tolerations into each pod as it is created (a tenant's pod
+	// cannot choose other values for those keys), so dedicated nodes mean something. Dedicated nodes are tainted
+	// tenancy.tenant-operator.dev/dedicated=<pool>:NoSchedule: only pods of namespaces whose placement tolerates
+	// that pool (operator Equal) may tolerate that taint; every other tenant's pods are refused it.
+	// +optional
+	Placement *PlacementSpec `json:"placement,omitempty"`
+
 	// backend is the tenant's containerized back-end, run as a hardened Deployment behind a Service.
 	// +optional
 	Backend *BackendSpec `json:"backend,omitempty"`
@@ -173,6 +181,45 @@ const (
 	TenantRoleMembers TenantRole = "Members"
 	TenantRoleViewers TenantRole = "Viewers"
 )
+
+// PlacementSpec is where the tenant's pods run.
+// +kubebuilder:validation:XValidation:rule="!has(self.tolerations) || self.tolerations.all(a, a.key != 'tenancy.tenant-operator.dev/dedicated' || self.tolerations.all(b, b.key != 'tenancy.tenant-operator.dev/dedicated' || (has(a.value) && has(b.value) && a.value == b.value)))",message="a tenant tolerates one dedicated pool at most: every toleration of tenancy.tenant-operator.dev/dedicated names the same value"
+type PlacementSpec struct {
+	// nodeSelector is set on every pod of the namespace: each key overrides what the pod says for it.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$') && size(k.substring(k.lastIndexOf('/') + 1)) <= 63)",message="node selector keys are label keys: a DNS prefix and a name of at most 63 characters (node.example.com/pool)"
+	NodeSelector map[string]LabelValue `json:"nodeSelector,omitempty"`
+
+	// tolerations are added to every pod of the namespace.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Tolerations []Toleration `json:"tolerations,omitempty"`
+}
+
+// Toleration lets the tenant's pods onto nodes with a matching taint.
+// +kubebuilder:validation:XValidation:rule="!(self.key in ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master', 'node.kubernetes.io/unschedulable'])",message="the control plane's and cordoned nodes' taints are never tolerated"
+// +kubebuilder:validation:XValidation:rule="!has(self.operator) || self.operator != 'Exists' || !has(self.value) || size(self.value) == 0",message="a toleration with operator Exists has no value"
+// +kubebuilder:validation:XValidation:rule="self.key != 'tenancy.tenant-operator.dev/dedicated' || ((!has(self.operator) || self.operator == 'Equal') && has(self.value) && size(self.value) > 0)",message="tenancy.tenant-operator.dev/dedicated is tolerated for one pool: operator Equal and a value"
+type Toleration struct {
+	// key is the taint key tolerated. Tolerating every taint (no key) is not possible.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=316
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`
+	Key string `json:"key"`
+	// operator is Equal (the default: the taint's value must be value) or Exists (any value).
+	// +optional
+	// +kubebuilder:validation:Enum=Equal;Exists
+	Operator corev1.TolerationOperator `json:"operator,omitempty"`
+	// value the taint must have, with operator Equal.
+	// +optional
+	Value LabelValue `json:"value,omitempty"`
+	// effect tolerated: NoSchedule, PreferNoSchedule or NoExecute; every effect when empty.
+	// +optional
+	// +kubebuilder:validation:Enum=NoSchedule;PreferNoSchedule;NoExecute
+	Effect corev1.TaintEffect `json:"effect,omitempty"`
+}
 
 // NamespaceMetadata is what the admin adds to a tenant namespace's metadata.
 type NamespaceMetadata struct {

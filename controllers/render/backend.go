@@ -117,6 +117,7 @@ func desiredBackend(t *tenancyv1alpha1.Tenant, secretsVersion string, replicas *
 		volumes = append(volumes, volume)
 	}
 
+	nodeSelector, tolerations := placement(t)
 	deployment := &appsv1.Deployment{
 		ObjectMeta: objectMeta(t, BackendName),
 		Spec: appsv1.DeploymentSpec{
@@ -139,7 +140,9 @@ func desiredBackend(t *tenancyv1alpha1.Tenant, secretsVersion string, replicas *
 						FSGroup:        ptr.To[int64](backendUID),
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
-					Containers: []corev1.Container{container},
+					NodeSelector: nodeSelector,
+					Tolerations:  tolerations,
+					Containers:   []corev1.Container{container},
 					Volumes: append([]corev1.Volume{
 						{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 							SecretName: TLSSecretName, DefaultMode: ptr.To[int32](0o440),

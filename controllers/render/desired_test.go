@@ -902,3 +902,43 @@ func TestSuspendedTenant(t *testing.T) {
 		t.Errorf("suspending changed the objects: %v, was %v", names(after), names(before))
 	}
 }
+
+// TestPlacement: spec.placement reaches the back-end's pods through its Deployment and every other pod through the
+// namespace annotations the tenant-placement policies read, in a stable order; the namespace names the one dedicated
+// pool the tenant may tolerate. Without placement, none of it.
+func TestPlacement(t *testing.T) {
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}}
+	tenant.Spec.Backend = &tenancyv1alpha1.BackendSpec{Image: "example.com/api:1"}
+	tenant.Spec.Placement = &tenancyv1alpha1.PlacementSpec{
+		NodeSelector: map[string]tenancyv1alpha1.LabelValue{"pool": "gold", "kubernetes.io/arch": "amd64"},
+		Tolerations: []tenancyv1alpha1.Toleration{
+			{Key: TaintDedicated, Value: "gold", Effect: corev1.TaintEffectNoSchedule},
+			{Key: "example.com/gpu", Operator: corev1.TolerationOpExists},
+		},
+	}
+	d := render(t, tenant, nil, t0)
+	ns := find[*corev1.Namespace](t, d, "acme")
+	if got := ns.Annotations[AnnotationNodeSelector]; got != "kubernetes.io/arch=amd64,pool=gold" {
+		t.Errorf("node selector annotation %q", got)
+	}
+	if got := ns.Annotations[AnnotationTolerations]; got != TaintDedicated+":Equal:gold:NoSchedule;example.com/gpu:Exists::" {
+		t.Errorf("tolerations annotation %q", got)
+	}
+	if ns.Labels[TaintDedicated] != "gold" {
+		t.Errorf("dedicated pool label %v", ns.Labels)
+	}
+	spec := find[*appsv1.Deployment](t, d, BackendName).Spec.Template.Spec
+	if spec.NodeSelector["pool"] != "gold" || len(spec.NodeSelector) != 2 || len(spec.Tolerations) != 2 ||
+		spec.Tolerations[0].Operator != corev1.TolerationOpEqual || spec.Tolerations[1].Operator != corev1.TolerationOpExists {
+		t.Errorf("back-end placement: %v %v", spec.NodeSelector, spec.Tolerations)
+	}
+
+	tenant.Spec.Placement = nil
+	d = render(t, tenant, nil, t0)
+	ns = find[*corev1.Namespace](t, d, "acme")
+	spec = find[*appsv1.Deployment](t, d, BackendName).Spec.Template.Spec
+	if ns.Annotations[AnnotationNodeSelector] != "" || ns.Annotations[AnnotationTolerations] != "" || ns.Labels[TaintDedicated] != "" ||
+		spec.NodeSelector != nil || spec.Tolerations != nil {
+		t.Errorf("without placement: %v %v %v %v", ns.Labels, ns.Annotations, spec.NodeSelector, spec.Tolerations)
+	}
+}

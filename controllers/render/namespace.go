@@ -56,6 +56,11 @@ func desiredNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
 	if t.Spec.Suspended {
 		labels[LabelSuspended] = markTrue
 	}
+	// The pod-placement guardrail lets the namespace's pods tolerate this dedicated pool's taint, no other.
+	if pool := DedicatedPool(t); pool != "" {
+		labels[TaintDedicated] = pool
+	}
+	maps.Copy(annotations, placementAnnotations(t))
 	if t.Spec.DisplayName != "" {
 		annotations[OperatorKeyPrefix+"display-name"] = t.Spec.DisplayName
 	}

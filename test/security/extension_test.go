@@ -76,3 +76,19 @@ func TestSuspendedTenantIsReadOnly(t *testing.T) {
 	mustBlock(t, byRBAC, mergePatch(ci, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: deltaNS}},
 		`{"metadata":{"labels":{"`+render.LabelSuspended+`":null}}}`))
 }
+
+// TestDedicatedNodesStayDedicated: nodes tainted tenancy.tenant-operator.dev/dedicated=<pool> are a tenant's only
+// when its Tenant's spec.placement tolerates that pool: another tenant's pod tolerating it, for that pool or for
+// every pool, is refused.
+func TestDedicatedNodesStayDedicated(t *testing.T) {
+	skipShort(t)
+	owner := as(t, alphaOwner)
+	for _, tol := range []corev1.Toleration{
+		{Key: render.TaintDedicated, Operator: corev1.TolerationOpEqual, Value: "gold", Effect: corev1.TaintEffectNoSchedule},
+		{Key: render.TaintDedicated, Operator: corev1.TolerationOpExists},
+	} {
+		mustBlock(t, byPolicy("pod-placement"), create(owner, restrictedPod(alphaNS, "squatter", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{tol}
+		})))
+	}
+}
