@@ -19,13 +19,17 @@ package security
 import (
 	"context"
 	"testing"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
@@ -91,4 +95,65 @@ func TestDedicatedNodesStayDedicated(t *testing.T) {
 			p.Spec.Tolerations = []corev1.Toleration{tol}
 		})))
 	}
+}
+
+// TestPlacementOnTheNode: the scheduler honours the placement the apiserver wrote into a tenant's own pod, which
+// names no node selector itself: the pod waits, unschedulable, while no node is in the tenant's pool, and is placed
+// once the node joins it.
+func TestPlacementOnTheNode(t *testing.T) {
+	skipShort(t)
+	if wire == nil {
+		t.Skip("needs the node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	const poolLabel, ns = "node.example.com/pool", "epsilon"
+	owner := person{"eve@epsilon.example", nil}
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: ns}, Spec: tenancyv1alpha1.TenantSpec{
+		Owners:    []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectUser, Name: owner.name}},
+		Placement: &tenancyv1alpha1.PlacementSpec{NodeSelector: map[string]tenancyv1alpha1.LabelValue{poolLabel: ns}},
+	}}
+	if err := admin.Create(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), tenant) })
+	pod := restrictedPod(ns, "worker")
+	poll := func(what string, cond func(context.Context) bool) {
+		t.Helper()
+		if err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+			return cond(ctx), nil
+		}); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	poll("the owner's pod created", func(ctx context.Context) bool { return as(t, owner).Create(ctx, pod) == nil })
+	poll("the pod unschedulable: no node in the tenant's pool", func(ctx context.Context) bool {
+		if err := admin.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+			return false
+		}
+		for _, c := range pod.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				return true
+			}
+		}
+		return false
+	})
+	if pod.Spec.NodeName != "" || pod.Spec.NodeSelector[poolLabel] != ns {
+		t.Fatalf("pod on node %q with node selector %v", pod.Spec.NodeName, pod.Spec.NodeSelector)
+	}
+
+	nodes := &corev1.NodeList{}
+	if err := admin.List(ctx, nodes); err != nil || len(nodes.Items) == 0 {
+		t.Fatalf("no node: %v", err)
+	}
+	node := &nodes.Items[0]
+	if err := admin.Patch(ctx, node, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+poolLabel+`":"`+ns+`"}}}`))); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = admin.Patch(context.Background(), node, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+poolLabel+`":null}}}`)))
+	})
+	poll("the pod placed on the node once it joined the pool", func(ctx context.Context) bool {
+		return admin.Get(ctx, client.ObjectKeyFromObject(pod), pod) == nil && pod.Spec.NodeName == node.Name
+	})
 }
