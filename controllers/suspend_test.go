@@ -122,16 +122,9 @@ func setSuspended(ctx context.Context, t *testing.T, tenant *tenancyv1alpha1.Ten
 // nothing, exec into nothing.
 func checkSuspended(ctx context.Context, t *testing.T, people map[string]client.Client) {
 	t.Helper()
-	quota, d := &corev1.ResourceQuota{}, &appsv1.Deployment{}
-	err := k8s.Get(ctx, client.ObjectKey{Namespace: "paused", Name: render.QuotaName}, quota)
-	if pods, limited := quota.Spec.Hard[corev1.ResourcePods]; err != nil || !limited || !pods.IsZero() {
-		t.Errorf("a suspended namespace must allow no pods: quota %v (%v)", quota.Spec.Hard, err)
-	}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "paused", Name: render.BackendName}, d); err != nil || *d.Spec.Replicas != 0 {
-		t.Errorf("back-end not scaled to zero: %v", err)
-	}
+	checkStopped(ctx, t, "paused", "a suspended namespace")
 	// RBAC would let the colleague write (the owner's binding stays): the guardrail is what refuses.
-	err = people["the colleague the owner bound"].Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "paused", Name: "new"}})
+	err := people["the colleague the owner bound"].Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "paused", Name: "new"}})
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "suspended tenant") {
 		t.Errorf("the colleague's write was not refused by the suspended-namespace guardrail: %v", err)
 	}

@@ -721,15 +721,7 @@ func grantAccessInside(ctx context.Context, t *testing.T, owner client.Client, n
 // checkRetainedLockedDown: a retained namespace keeps its data and its isolation, runs nothing and allows no pods.
 func checkRetainedLockedDown(ctx context.Context, t *testing.T, ns string, data *corev1.ConfigMap) {
 	t.Helper()
-	quota := &corev1.ResourceQuota{}
-	err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.QuotaName}, quota)
-	if pods, limited := quota.Spec.Hard[corev1.ResourcePods]; err != nil || !limited || !pods.IsZero() {
-		t.Errorf("a retained namespace must allow no pods: quota %v (%v)", quota.Spec.Hard, err)
-	}
-	d := &appsv1.Deployment{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.BackendName}, d); err != nil || *d.Spec.Replicas != 0 {
-		t.Errorf("back-end not scaled to zero: %v", err)
-	}
+	checkStopped(ctx, t, ns, "a retained namespace")
 	kept := &corev1.ConfigMap{}
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(data), kept); err != nil || kept.Data["k"] != data.Data["k"] {
 		t.Errorf("data lost: %v", err)
@@ -737,6 +729,20 @@ func checkRetainedLockedDown(ctx context.Context, t *testing.T, ns string, data 
 	var nps networkingv1.NetworkPolicyList
 	if err := k8s.List(ctx, &nps, client.InNamespace(ns)); err != nil || len(nps.Items) == 0 {
 		t.Errorf("a retained namespace must stay isolated: %d policies (%v)", len(nps.Items), err)
+	}
+}
+
+// checkStopped: namespace ns (what) allows no pods and its back-end is scaled to zero.
+func checkStopped(ctx context.Context, t *testing.T, ns, what string) {
+	t.Helper()
+	quota := &corev1.ResourceQuota{}
+	err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.QuotaName}, quota)
+	if pods, limited := quota.Spec.Hard[corev1.ResourcePods]; err != nil || !limited || !pods.IsZero() {
+		t.Errorf("%s must allow no pods: quota %v (%v)", what, quota.Spec.Hard, err)
+	}
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.BackendName}, d); err != nil || *d.Spec.Replicas != 0 {
+		t.Errorf("%s: back-end not scaled to zero: %v", what, err)
 	}
 }
 
