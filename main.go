@@ -61,6 +61,8 @@ type flags struct {
 	qps                     float64
 	burst                   int
 	maxConcurrentReconciles int
+	classRolloutRate        float64
+	classRolloutBurst       int
 	pprofAddr               string
 	operator                render.Config
 	zap                     zap.Options
@@ -96,6 +98,9 @@ func parseFlags() flags {
 	flag.Float64Var(&f.qps, "kube-api-qps", 50, "Queries per second the operator may send to the Kubernetes API.")
 	flag.IntVar(&f.burst, "kube-api-burst", 100, "Burst of queries the operator may send to the Kubernetes API.")
 	flag.IntVar(&f.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many Tenants are reconciled in parallel.")
+	flag.Float64Var(&f.classRolloutRate, "class-rollout-rate", controllers.DefaultClassRolloutRate,
+		"Tenants per second that move to a TenantClass's new generation when the class changes.")
+	flag.IntVar(&f.classRolloutBurst, "class-rollout-burst", 5, "Tenants that move to a changed TenantClass at once, before the rate applies.")
 	flag.StringVar(&f.pprofAddr, "pprof-bind-address", "",
 		"The address Go's pprof profiles are served on, unauthenticated: bind it to localhost only. Empty disables it.")
 	f.zap = zap.Options{Development: false}
@@ -258,6 +263,8 @@ func run(f flags) error {
 	if err := controllers.SetupWithManager(mgr, controllers.Options{
 		Config:                  f.operator,
 		MaxConcurrentReconciles: f.maxConcurrentReconciles,
+		ClassRolloutRate:        f.classRolloutRate,
+		ClassRolloutBurst:       f.classRolloutBurst,
 		Version:                 version,
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)

@@ -113,7 +113,8 @@ func (r *TenantReconciler) apply(ctx context.Context, s *tenantScope) error {
 		case c == changeCreated && kindOf(d.Obj) == "ResourceQuota":
 			results.quotaCreated = true
 		}
-		if secret, ok := d.Obj.(*corev1.Secret); ok {
+		// Generated values only: a shared Secret's copy comes from its original, and would cost memory per tenant.
+		if secret, ok := d.Obj.(*corev1.Secret); ok && secret.Labels[render.LabelComponent] != render.ComponentShared {
 			s.memo.secrets.remember(secret)
 		}
 		results.changes = append(results.changes, applied{Object: d, change: c})

@@ -73,14 +73,16 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 		d := &appsv1.Deployment{}
 		err := r.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: render.BackendName}, d)
 		if err == nil && isManagedBy(d, t.Name) {
-			if err := fieldManager.ApplyObject(ctx, r.Client, render.ScaledDownBackend(t, d.Spec.Template.Annotations)); err != nil {
+			// With the class the namespace had, so that nothing in the pod template but the replicas changes.
+			scaled := render.ScaledDownBackend(render.WithClass(t, render.AppliedClass(ns)), d.Spec.Template.Annotations)
+			if err := fieldManager.ApplyObject(ctx, r.Client, scaled); err != nil {
 				return false, err
 			}
 		} else if client.IgnoreNotFound(err) != nil {
 			return false, err
 		}
 	}
-	if err := fieldManager.ApplyObject(ctx, r.Client, render.RetainedNamespace(t)); err != nil {
+	if err := fieldManager.ApplyObject(ctx, r.Client, render.RetainedNamespace(t, render.AppliedClass(ns))); err != nil {
 		return false, err
 	}
 	r.event(t, corev1.EventTypeNormal, "NamespaceRetained", "Delete",

@@ -59,7 +59,7 @@ var managedVerbs = []string{"get", "list", "watch", "create", "update", "patch",
 // when the marker is missing.
 //
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=secrets;serviceaccounts;services;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets;configmaps;serviceaccounts;services;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
@@ -89,6 +89,8 @@ var managedKinds = []managedKind{
 		resource: "serviceaccounts", namespaced: true, prunable: true, keep: slimcache.MetadataOnly[corev1.ServiceAccount]()},
 	{object: &corev1.Secret{}, list: func() client.ObjectList { return &corev1.SecretList{} },
 		resource: "secrets", namespaced: true, prunable: true, keep: slimcache.Secret},
+	{object: &corev1.ConfigMap{}, list: func() client.ObjectList { return &corev1.ConfigMapList{} },
+		resource: "configmaps", namespaced: true, prunable: true, keep: slimcache.MetadataOnly[corev1.ConfigMap]()},
 	{object: &appsv1.Deployment{}, list: func() client.ObjectList { return &appsv1.DeploymentList{} },
 		group: "apps", resource: "deployments", namespaced: true, prunable: true, keep: slimcache.Deployment},
 	{object: &corev1.Service{}, list: func() client.ObjectList { return &corev1.ServiceList{} },

@@ -46,6 +46,16 @@ func indexTenants(ctx context.Context, indexer client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
+	if err := indexer.IndexField(ctx, &tenancyv1alpha1.Tenant{}, indexSharedObject, func(obj client.Object) []string {
+		return sharedKeys(obj.(*tenancyv1alpha1.Tenant).Spec.SharedObjects)
+	}); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &tenancyv1alpha1.Tenant{}, indexClass, func(obj client.Object) []string {
+		return tenantClassKeys(obj.(*tenancyv1alpha1.Tenant))
+	}); err != nil {
+		return err
+	}
 	return indexer.IndexField(ctx, &tenancyv1alpha1.Tenant{}, indexNamespace, func(obj client.Object) []string {
 		return []string{render.TenantNamespace(obj.(*tenancyv1alpha1.Tenant))}
 	})

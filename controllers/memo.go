@@ -41,6 +41,8 @@ type tenantMemo struct {
 	secrets secretMemory
 	// expectations are the objects created for the tenant that the cache has not shown yet.
 	expectations expectations
+	// classTurn is the tenant's turn in the roll-out of its class's latest change.
+	classTurn classTurn
 	// databaseFailures counts the passes in a row that could not provision the tenant's database (its backoff).
 	databaseFailures int
 }

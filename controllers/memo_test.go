@@ -106,7 +106,7 @@ func TestPruneComesBackForWhatTheCacheHadNotShown(t *testing.T) {
 	if len(s.pruned) != 1 || s.pruned[0].GetName() != late.Name {
 		t.Errorf("pruned %v, want the late binding", s.pruned)
 	}
-	if s.memo.prunedFor != pruneKey(tenant, nil) {
+	if s.memo.prunedFor != pruneKey(tenant, nil, nil, nil) {
 		t.Errorf("the prune that saw everything was not recorded: %q", s.memo.prunedFor)
 	}
 }

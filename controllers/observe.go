@@ -71,6 +71,10 @@ func (r *TenantReconciler) observe(ctx context.Context, s *tenantScope) error {
 		}
 		observed.CA = ca
 	}
+	observed.Class = s.class
+	if observed.Shared, err = r.observeShared(ctx, s); err != nil {
+		return err
+	}
 	s.observed = observed
 	return nil
 }

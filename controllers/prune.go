@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,12 +30,12 @@ import (
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 )
 
-// prune deletes what is no longer desired. What is desired only shrinks when the spec changes, or the tenants
-// allowing this one in: pruning once per change (and once after a start) spares every other pass a listing of nine
+// prune deletes what is no longer desired. What is desired only shrinks when the spec changes, the tenants allowing
+// this one in, the class generation it has or the shared objects available to it: pruning once per change (and once after a start) spares every other pass a listing of nine
 // kinds. A failure is reported with the status, and the next pass prunes again.
 func (r *TenantReconciler) prune(ctx context.Context, s *tenantScope) error {
 	t := s.tenant
-	key := pruneKey(t, s.observed.AllowedBy)
+	key := pruneKey(t, s.observed.AllowedBy, s.observed.Class, s.observed.Shared)
 	if s.memo.prunedFor == key {
 		return nil
 	}
@@ -53,11 +55,17 @@ func (r *TenantReconciler) prune(ctx context.Context, s *tenantScope) error {
 	return nil
 }
 
-// pruneKey identifies what the desired objects' names depend on: the spec, and the tenants allowing this one in,
-// with their back-ends' ports.
-func pruneKey(t *tenancyv1alpha1.Tenant, allowedBy []*tenancyv1alpha1.Tenant) string {
+// pruneKey identifies what the desired objects' names depend on: the spec, the tenants allowing this one in, with
+// their back-ends' ports, the class generation, and which shared objects' originals are there.
+func pruneKey(t *tenancyv1alpha1.Tenant, allowedBy []*tenancyv1alpha1.Tenant, class *render.Class, shared map[string]client.Object) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d", t.Generation)
+	if class != nil {
+		fmt.Fprintf(&b, " class %s", classKey(class))
+	}
+	for _, key := range slices.Sorted(maps.Keys(shared)) {
+		fmt.Fprintf(&b, " %s", key)
+	}
 	for _, other := range allowedBy {
 		fmt.Fprintf(&b, "/%s:%d", other.Name, render.BackendPort(other.Spec.Backend))
 	}

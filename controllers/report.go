@@ -41,7 +41,7 @@ const (
 // come back. Every rule on status writes and requeues is here.
 func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Result, error) {
 	t := s.tenant
-	if p := s.claimProblem; p != nil {
+	if p := s.problem(); p != nil {
 		if !status.AlreadyReported(t, tenancyv1alpha1.ConditionNamespaceReady, *p) {
 			r.event(t, corev1.EventTypeWarning, p.Reason, "Claim", p.Message)
 		}
@@ -52,7 +52,7 @@ func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Res
 	results := s.results
 	computed := status.Compute(t, status.Inputs{
 		Failures: results.failures, Backend: s.backend, QuotaEnforced: s.quotaEnforced, Secrets: s.desired.SecretTimes,
-		PodsRunning: s.podsRunning,
+		PodsRunning: s.podsRunning, Class: s.class,
 	})
 	r.recordMetrics(s, computed)
 	if err := errors.Join(results.err(), s.pruneErr); err != nil {
@@ -61,6 +61,9 @@ func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Res
 	result := requeueFor(s.desired.RequeueAt, r.Clock())
 	if s.databaseRetry > 0 {
 		result = sooner(result, s.databaseRetry)
+	}
+	if s.classRetry > 0 {
+		result = sooner(result, s.classRetry)
 	}
 	if s.podsRunning > 0 {
 		result = sooner(result, suspendRecheck)

@@ -36,8 +36,8 @@ import (
 // revokeEverything ends whatever was granted through the tenant in namespace ns, by the operator or by the tenant's
 // own people: every RoleBinding; every ServiceAccount, so that every token issued to one (requested, mounted or a
 // legacy token Secret) stops authenticating with it (the control plane creates "default" again, with no binding and
-// a new identity); every legacy token Secret; and every pod, which the retained quota keeps from coming back. What
-// the tenant stored (ConfigMaps, Secrets, volume claims, the workloads' definitions) stays. The cache holds only the
+// a new identity); every legacy token Secret; every pod, which the retained quota keeps from coming back; and the
+// copies of shared objects, which nothing keeps in sync any more. What the tenant stored (ConfigMaps, Secrets, volume claims, the workloads' definitions) stays. The cache holds only the
 // operator's objects, so the tenant's are listed from the apiserver.
 func (r *TenantReconciler) revokeEverything(ctx context.Context, ns string) error {
 	var errs []error
@@ -64,6 +64,20 @@ func (r *TenantReconciler) revokeEverything(ctx context.Context, ns string) erro
 		errs = append(errs, client.IgnoreNotFound(r.Delete(ctx, &accounts.Items[i])))
 	}
 	errs = append(errs, client.IgnoreNotFound(r.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns))))
+	// Copies of shared objects (registry credentials) would outlive their sync: nobody keeps them true any more.
+	copies := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelComponent: render.ComponentShared}
+	for _, list := range []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}} {
+		if err := r.List(ctx, list, client.InNamespace(ns), copies); err != nil {
+			return err
+		}
+		objs, err := items(list)
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs {
+			errs = append(errs, client.IgnoreNotFound(r.Delete(ctx, obj)))
+		}
+	}
 	return errors.Join(errs...)
 }
 

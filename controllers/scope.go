@@ -34,6 +34,12 @@ type tenantScope struct {
 	tenant *tenancyv1alpha1.Tenant
 	memo   *tenantMemo
 
+	// resolveClass: the class generation to render with, or why there is none to use; and when the tenant's turn in
+	// its class's roll-out comes.
+	class        *render.Class
+	classProblem *render.Problem
+	classMissing *render.Problem
+	classRetry   time.Duration
 	// claim: why the tenant cannot have its namespace, or whether this pass created it.
 	claimProblem     *render.Problem
 	namespaceCreated bool
@@ -63,8 +69,20 @@ func (r *TenantReconciler) newScope(t *tenancyv1alpha1.Tenant) *tenantScope {
 }
 
 // render computes the desired state from the Tenant and what was observed: pure, see render.DesiredState.
+// problem is why the pass stopped before changing anything: the tenant's class does not exist, or its namespace is
+// not its to use.
+func (s *tenantScope) problem() *render.Problem {
+	if s.classProblem != nil {
+		return s.classProblem
+	}
+	return s.claimProblem
+}
+
 func (r *TenantReconciler) render(_ context.Context, s *tenantScope) error {
 	desired, err := render.DesiredState(s.tenant, r.Config, s.observed)
+	if err == nil && s.classMissing != nil {
+		desired.Refused = append(desired.Refused, render.AreaProblem{Area: render.AreaNamespace, Problem: *s.classMissing})
+	}
 	s.desired = desired
 	return err
 }

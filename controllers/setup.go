@@ -22,6 +22,7 @@ import (
 	"io"
 	"time"
 
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -41,10 +42,18 @@ import (
 var caLabels = map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelComponent: "ca"}
 
 // Options is what the operator's controllers are configured with; main.go fills it from flags.
+// DefaultClassRolloutRate paces class roll-outs to a tenant per second: a class change can restart every back-end
+// of the class (placement, runtime class), and a mistake in it is seen on the first tenants before it reaches all.
+const DefaultClassRolloutRate = 1.0
+
 type Options struct {
 	render.Config
 	// MaxConcurrentReconciles is how many Tenants are reconciled in parallel.
 	MaxConcurrentReconciles int
+	// ClassRolloutRate is how many tenants per second move to a TenantClass's new generation (DefaultClassRolloutRate
+	// when 0), after a first ClassRolloutBurst at once.
+	ClassRolloutRate  float64
+	ClassRolloutBurst int
 	// Version is the operator's, for tenant_operator_build_info ("dev" when empty).
 	Version string
 	// Clock and Rand default to the real ones; tests inject theirs.
@@ -72,6 +81,10 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.ClassRolloutRate <= 0 {
+		opts.ClassRolloutRate = DefaultClassRolloutRate
+	}
+	opts.ClassRolloutBurst = max(opts.ClassRolloutBurst, 1)
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
@@ -83,6 +96,13 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	// Every write of the operator's, not only its applies, is recorded under its one field manager: what it wrote
 	// can be told from what anyone else did.
 	writer := client.WithFieldOwner(mgr.GetClient(), FieldOwner)
+	shared, err := newSharedCache(mgr, opts.OperatorNamespace)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(shared); err != nil {
+		return err
+	}
 	r := &TenantReconciler{
 		Client:    writer,
 		APIReader: mgr.GetAPIReader(),
@@ -96,9 +116,15 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Clock:                   opts.Clock,
 		Rand:                    opts.Rand,
 		Databases:               opts.Databases,
+		Shared:                  shared,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+		ClassRollout:            rate.NewLimiter(rate.Limit(opts.ClassRolloutRate), opts.ClassRolloutBurst),
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	classes := &TenantClassReconciler{Client: writer, Recorder: mgr.GetEventRecorder("tenant-operator")}
+	if err := classes.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	// The CA exists from the operator's first start (on the leader), so an admin can distribute its ca.crt before

@@ -136,7 +136,9 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "creating manager:", err)
 		return 1
 	}
-	if err := SetupWithManager(mgr, Options{Config: testConfig(), MaxConcurrentReconciles: 2, Clock: testClock.Now}); err != nil {
+	if err := SetupWithManager(mgr, Options{Config: testConfig(), MaxConcurrentReconciles: 2, Clock: testClock.Now,
+		// One tenant moves to a changed class at once, the next an hour later on testClock: a test sees the pacing.
+		ClassRolloutRate: 1.0 / 3600, ClassRolloutBurst: 1}); err != nil {
 		fmt.Fprintln(os.Stderr, "setting up controllers:", err)
 		return 1
 	}

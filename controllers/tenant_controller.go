@@ -21,7 +21,9 @@ import (
 	"io"
 	"time"
 
+	"golang.org/x/time/rate"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -46,6 +48,10 @@ type TenantReconciler struct {
 	// Clock and Rand are injected so that rotation and expiry can be tested.
 	Clock func() time.Time
 	Rand  io.Reader
+	// ClassRollout paces class roll-outs: a tenant moves to a new generation of its class when it gets a token.
+	ClassRollout *rate.Limiter
+	// Shared reads the originals of shared objects: the operator namespace's Secrets and ConfigMaps marked shareable.
+	Shared cache.Cache
 	// Databases provisions tenants' databases on the registered servers.
 	Databases *database.Provisioner
 
@@ -57,6 +63,9 @@ type TenantReconciler struct {
 // +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenants/finalizers,verbs=update
+// +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenantclasses,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenantclasses/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=tenancy.tenant-operator.dev,resources=tenantclasses/finalizers,verbs=update
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=tenant-operator-tenant-admin;tenant-operator-tenant-developer;tenant-operator-tenant-viewer
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -85,6 +94,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 // too, and its status says why. report then writes the status and decides when to come back.
 func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) (ctrl.Result, error) {
 	phases := []func(context.Context, *tenantScope) error{
+		r.resolveClass,      // the generation of its TenantClass the tenant gets now
 		r.claim,             // the namespace, created atomically, or why the tenant cannot have it
 		r.observe,           // its generated secrets, the tenants that allow it in, the CA
 		r.render,            // the desired objects (render.DesiredState)
@@ -99,7 +109,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) 
 		if err := phase(ctx, s); err != nil {
 			return ctrl.Result{}, err
 		}
-		if s.claimProblem != nil {
+		if s.problem() != nil {
 			break
 		}
 	}

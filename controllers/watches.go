@@ -59,7 +59,13 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: obj.GetLabels()[render.LabelTenant]}}}
 	}), builder.WithPredicates(r.changesThatMatter()))
 	b = b.Watches(&tenancyv1alpha1.Tenant{}, enqueueAllowedTenants()).
-		Watches(&corev1.Namespace{}, r.enqueueClaimants())
+		Watches(&corev1.Namespace{}, r.enqueueClaimants()).
+		Watches(&tenancyv1alpha1.TenantClass{}, r.enqueueTenantsOfClass(), builder.WithPredicates(classChanges()))
+	if r.Shared != nil {
+		for _, src := range r.watchShared(r.Shared) {
+			b = b.WatchesRawSource(src)
+		}
+	}
 	return b.Complete(r)
 }
 
@@ -77,6 +83,12 @@ func (r *TenantReconciler) changesThatMatter() predicate.Funcs {
 }
 
 // deletionPredicate passes updates that start a deletion (finalizers and deletionTimestamp change no generation).
+// classChanges are the changes of a TenantClass its tenants render differently after: its spec, whether it is the
+// default, its deletion.
+func classChanges() predicate.Predicate {
+	return predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate())
+}
+
 func deletionPredicate() predicate.Funcs {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		return !e.ObjectNew.GetDeletionTimestamp().IsZero()

@@ -39,7 +39,7 @@ var (
 // addKnownTypes registers the API's kinds. Only apimachinery is imported, so clients can use the API package
 // without pulling in controller-runtime.
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &Tenant{}, &TenantList{})
+	s.AddKnownTypes(GroupVersion, &Tenant{}, &TenantList{}, &TenantClass{}, &TenantClassList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)",message="namespace is immutable"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.database) || has(self.database)",message="database cannot be removed once set: the Tenant's deletionPolicy says what happens to the data when the Tenant is deleted"
 // +kubebuilder:validation:XValidation:rule="!has(self.database) || !has(self.secrets) || !self.secrets.exists(s, s.name == 'database')",message="the Secret database holds the database credentials: name the generated secret otherwise"
+// +kubebuilder:validation:XValidation:rule="!has(self.sharedObjects) || !has(self.secrets) || !self.sharedObjects.exists(o, o.kind == 'Secret' && self.secrets.exists(s, s.name == o.name))",message="a shared Secret and a generated secret cannot have the same name"
 type TenantSpec struct {
 	// namespace is the namespace created for the tenant; defaults to the Tenant's name. It cannot be changed.
 	// "default" and "kube-*" are refused here; the operator's own namespace and the shared namespaces it is configured
@@ -37,6 +38,17 @@ type TenantSpec struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:XValidation:rule="self != 'default' && !self.startsWith('kube-')",message="default and kube-* namespaces are reserved"
 	Namespace string `json:"namespace,omitempty"`
+
+	// className names the TenantClass whose plan (quota, limits, egress, runtime class, placement, extra roles,
+	// namespace metadata) the tenant gets; every field set here overrides the class's key by key. Without it, the
+	// class marked tenancy.tenant-operator.dev/is-default-class=true applies, if any. A class that does not exist
+	// (NamespaceReady False, reason ClassNotFound) gives a new tenant nothing until it does; an existing tenant keeps
+	// the class generation it has, and the rest of its spec still applies.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	ClassName string `json:"className,omitempty"`
 
 	// namespaceMetadata holds labels and annotations the admin sets on the tenant's namespace (service mesh
 	// injection, backup selection, a cost centre), kept there by the operator. Keys that would change how the
@@ -115,6 +127,18 @@ type TenantSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	Secrets []GeneratedSecret `json:"secrets,omitempty"`
 
+	// sharedObjects are Secrets and ConfigMaps of the operator's namespace that the cluster admin marked shareable
+	// (label tenancy.tenant-operator.dev/shareable=true: registry credentials, a CA bundle), copied into the tenant's
+	// namespace under the same name and kept in sync with the original; a copy no longer listed (here or by the class)
+	// is deleted. An object that is missing or not marked is not copied (SecretsReady False, reason
+	// SharedObjectUnavailable); neither is one whose name the tenant's namespace already uses for something else.
+	// +optional
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	SharedObjects []SharedObject `json:"sharedObjects,omitempty"`
+
 	// database gives the tenant a PostgreSQL database on a server the cluster admin registered, kept apart from
 	// other tenants' data by its model. The credentials land in the Secret "database" of the tenant's namespace and
 	// in the back-end's environment (DATABASE_URL, TLS verified against the server's CA). Once set it cannot be
@@ -149,6 +173,33 @@ type TenantSpec struct {
 	// +optional
 	AdoptRetainedNamespace bool `json:"adoptRetainedNamespace,omitempty"`
 }
+
+// SharedObject names a Secret or ConfigMap of the operator's namespace to copy into the tenant's namespace.
+// +kubebuilder:validation:XValidation:rule="self.kind != 'Secret' || !(self.name in ['backend-tls', 'encryption-key', 'database'])",message="backend-tls, encryption-key and database are the operator's own Secrets"
+type SharedObject struct {
+	// kind is Secret or ConfigMap.
+	Kind SharedObjectKind `json:"kind"`
+	// name of the object in the operator's namespace, and of its copy.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	Name string `json:"name"`
+}
+
+// SharedObjectKind is the kind of a shared object.
+// +kubebuilder:validation:Enum=Secret;ConfigMap
+type SharedObjectKind string
+
+// Kinds of shared objects.
+const (
+	SharedSecret    SharedObjectKind = "Secret"
+	SharedConfigMap SharedObjectKind = "ConfigMap"
+)
+
+// LabelShareable marks a Secret or ConfigMap of the operator's namespace that Tenants and TenantClasses may copy
+// into tenant namespaces (spec.sharedObjects). Only objects so marked are ever copied: the operator's namespace also
+// holds its CA key and the database servers' admin credentials.
+const LabelShareable = "tenancy.tenant-operator.dev/shareable"
 
 // LabelValue is a Kubernetes label value: at most 63 characters, letters, digits, '-', '_' and '.', starting and
 // ending with a letter or digit.
@@ -487,6 +538,10 @@ type TenantStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
+	// class is the TenantClass, and its generation, that the tenant's objects were last rendered with.
+	// +optional
+	Class *AppliedClass `json:"class,omitempty"`
+
 	// backend reports the back-end's Deployment.
 	// +optional
 	Backend *BackendStatus `json:"backend,omitempty"`
@@ -496,6 +551,14 @@ type TenantStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Secrets []SecretStatus `json:"secrets,omitempty"`
+}
+
+// AppliedClass is a generation of a TenantClass.
+type AppliedClass struct {
+	// name of the TenantClass.
+	Name string `json:"name"`
+	// generation of the class applied. While a change of the class rolls out, it is behind the class's.
+	Generation int64 `json:"generation"`
 }
 
 // BackendStatus reports the back-end's Deployment.
@@ -540,6 +603,7 @@ const (
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Backend",type=string,JSONPath=`.status.backend.ready`,description="Ready/desired back-end replicas"
+// +kubebuilder:printcolumn:name="Class",type=string,priority=1,JSONPath=`.status.class.name`,description="The TenantClass applied"
 // +kubebuilder:printcolumn:name="Reason",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,description="Why the tenant is or is not Ready: the reason of the first area that failed, else of the first not ready yet"
 // +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,description="The Ready condition's message: every area not ready, and what failed"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -593,6 +657,9 @@ const (
 	// ReasonExtraRoleNotAllowed: spec.extraRoles names a ClusterRole the operator's --extra-roles does not allow; it
 	// was not bound.
 	ReasonExtraRoleNotAllowed = "ExtraRoleNotAllowed"
+	// ReasonSharedObjectUnavailable: a shared object the tenant lists is missing from the operator's namespace, or not
+	// marked shareable, or its name is taken in the tenant's namespace by one of the operator's own; it was not copied.
+	ReasonSharedObjectUnavailable = "SharedObjectUnavailable"
 	// ReasonNoBackend: the tenant has no back-end.
 	ReasonNoBackend = "NoBackend"
 	// ReasonBackendUnavailable: the back-end's pods are not (all) ready yet.
@@ -607,6 +674,9 @@ const (
 	ReasonSuspended = "Suspended"
 	// ReasonSuspending: the tenant is suspended and pods of its namespace are still stopping.
 	ReasonSuspending = "Suspending"
+	// ReasonClassNotFound: spec.className names a TenantClass that does not exist: a new tenant gets nothing, an
+	// existing one keeps the class generation it has.
+	ReasonClassNotFound = "ClassNotFound"
 	// ReasonTerminating: the Tenant is being deleted and its deletion policy carried out.
 	ReasonTerminating = "Terminating"
 	// ReasonNotReady is no longer set: a Ready condition that is False carries the reason of the first area that

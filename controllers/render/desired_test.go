@@ -228,7 +228,7 @@ func TestGitOpsMarksStayOnTheTenant(t *testing.T) {
 }
 
 func TestNamespace(t *testing.T) {
-	ns := desiredNamespace(&tenancyv1alpha1.Tenant{})
+	ns := desiredNamespace(&tenancyv1alpha1.Tenant{}, nil)
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		if got := ns.Labels["pod-security.kubernetes.io/"+mode]; got != "restricted" {
 			t.Errorf("pod-security %s = %q, want restricted", mode, got)
@@ -253,7 +253,7 @@ func TestNamespaceMetadata(t *testing.T) {
 			"pod-security.kubernetes.io/enforce": "privileged",
 		},
 	}
-	ns := desiredNamespace(tenant)
+	ns := desiredNamespace(tenant, nil)
 	for k, want := range map[string]string{
 		"istio-injection": "enabled", "backup.example.com/policy": "daily",
 		"pod-security.kubernetes.io/enforce": "restricted", LabelManagedBy: ManagedByValue, LabelTenant: "acme",

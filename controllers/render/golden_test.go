@@ -180,7 +180,7 @@ func TestCasesGolden(t *testing.T) {
 		out: func(t *testing.T) []byte {
 			tenant := everyField()
 			objects := []Object{
-				{Area: AreaNamespace, Obj: RetainedNamespace(tenant)},
+				{Area: AreaNamespace, Obj: RetainedNamespace(tenant, nil)},
 				{Area: AreaQuota, Obj: RetainedQuota(tenant)},
 				{Area: AreaNetwork, Obj: DefaultDeny(tenant)},
 				{Area: AreaBackend, Obj: ScaledDownBackend(tenant, map[string]string{AnnotationSecretsVersion: "0123456789abcdef"})},

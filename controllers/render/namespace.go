@@ -27,8 +27,9 @@ import (
 )
 
 // desiredNamespace is the tenant's namespace: labelled for the operator and for NetworkPolicy peers, with Pod
-// Security "restricted" enforced, audited and warned about.
-func desiredNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
+// Security "restricted" enforced, audited and warned about, and the tenant's class as applied (t is the tenant with
+// its class, see WithClass).
+func desiredNamespace(t *tenancyv1alpha1.Tenant, c *Class) *corev1.Namespace {
 	// The admin's metadata first, so that nothing in it can replace the operator's: the CRD refuses the keys that
 	// would, and they are dropped here too (a Tenant stored before a rule existed).
 	labels, annotations := map[string]string{}, map[string]string{}
@@ -50,8 +51,12 @@ func desiredNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
 		labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
 	}
 	// The runtime-class guardrail makes every pod of the namespace use the back-end's sandbox.
-	if b := t.Spec.Backend; b != nil && b.RuntimeClassName != nil {
-		labels[LabelRuntimeClass] = *b.RuntimeClassName
+	if rc := RuntimeClass(t, c); rc != "" {
+		labels[LabelRuntimeClass] = rc
+	}
+	if c != nil {
+		labels[LabelClass] = c.Name
+		annotations[AnnotationClass] = classAnnotation(c)
 	}
 	if t.Spec.Suspended {
 		labels[LabelSuspended] = markTrue

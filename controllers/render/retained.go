@@ -31,9 +31,9 @@ import (
 // pods, default-deny, and the back-end scaled to zero. Everything else the operator made is revoked.
 
 // RetainedNamespace is the tenant's namespace, marked as retained: a new Tenant of the same name may take it back
-// (spec.adoptRetainedNamespace), no other.
-func RetainedNamespace(t *tenancyv1alpha1.Tenant) *corev1.Namespace {
-	ns := desiredNamespace(t)
+// (spec.adoptRetainedNamespace), no other. c is the class the namespace had (see AppliedClass): it keeps its metadata.
+func RetainedNamespace(t *tenancyv1alpha1.Tenant, c *Class) *corev1.Namespace {
+	ns := desiredNamespace(WithClass(t, c), c)
 	ns.Annotations = maps.Clone(ns.Annotations)
 	if ns.Annotations == nil {
 		ns.Annotations = map[string]string{}

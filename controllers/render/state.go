@@ -81,6 +81,10 @@ type Observed struct {
 	Database *DatabaseEndpoint
 	// DatabaseHeld keeps the database password as it is, due or not: the server could not take a new one.
 	DatabaseHeld bool
+	// Class is the TenantClass generation to render the tenant with; nil for none.
+	Class *Class
+	// Shared are the originals of the tenant's shared objects found in the operator's namespace, by SharedKey.
+	Shared map[string]client.Object
 }
 
 // Desired is everything the tenant should have, computed by the pure builders, and when to come back (the earliest
@@ -96,6 +100,7 @@ type Desired struct {
 // DesiredState renders a Tenant into its objects, in the order they are created in a new namespace. It reads no
 // cluster state beyond observed, and takes its clock and randomness from it, so it is deterministic under test.
 func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*Desired, error) {
+	t = WithClass(t, observed.Class)
 	d := &Desired{}
 	add := func(a Area, objs ...client.Object) {
 		for _, o := range objs {
@@ -105,7 +110,7 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 	// The order is the order of creation in a new namespace. Quota and limits come first: they bind every pod
 	// created after them. Access comes last: until the tenant's people are bound, no one but the operator (and
 	// cluster admins) can create anything in the new namespace, so nothing there can collide with what it creates.
-	add(AreaNamespace, desiredNamespace(t))
+	add(AreaNamespace, desiredNamespace(t, observed.Class))
 	add(AreaQuota, desiredQuota(t, cfg), desiredLimitRange(t, cfg))
 	for _, np := range desiredNetworkPolicies(t, cfg, observed.AllowedBy) {
 		add(AreaNetwork, np)
@@ -148,6 +153,7 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 		}
 		generated = append(generated, s) // a new password rolls the back-end
 	}
+	pullSecrets := d.addSharedObjects(t, cfg, observed.Shared)
 	if t.Spec.Backend != nil {
 		tls, renewed, err := desiredTLSSecret(t, observed.Secrets[TLSSecretName], observed.CA, cfg, observed.Now, observed.Rand)
 		if err != nil {
@@ -165,6 +171,9 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 			replicas = ptr.To[int32](0)
 		}
 		deployment, service, pdb := desiredBackend(t, secretsVersion(generated), replicas, observed.Database != nil && t.Spec.Database != nil)
+		for _, name := range pullSecrets {
+			deployment.Spec.Template.Spec.ImagePullSecrets = append(deployment.Spec.Template.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: name})
+		}
 		add(AreaBackend, deployment, service)
 		if pdb != nil {
 			add(AreaBackend, pdb)

@@ -132,11 +132,18 @@ func MetadataOnly[T any, PT interface {
 	}
 }
 
-// Namespace keeps whether a deleted Tenant retained it, which decides whether a new one may take it.
+// Namespace keeps whether a deleted Tenant retained it, which decides whether a new one may take it, and the tenant
+// class applied to it, which a tenant keeps while a change of its class rolls out (shared: every tenant of a class
+// has the same).
 func Namespace(obj client.Object, m metav1.ObjectMeta) client.Object {
 	o := obj.(*corev1.Namespace)
-	if v := o.Annotations[render.AnnotationRetained]; v != "" {
-		m.Annotations = map[string]string{render.AnnotationRetained: v}
+	for _, key := range []string{render.AnnotationRetained, render.AnnotationClass} {
+		if v := o.Annotations[key]; v != "" {
+			if m.Annotations == nil {
+				m.Annotations = map[string]string{}
+			}
+			m.Annotations[key] = String(v)
+		}
 	}
 	return &corev1.Namespace{ObjectMeta: m, Status: corev1.NamespaceStatus{Phase: o.Status.Phase}}
 }
@@ -146,6 +153,11 @@ func Namespace(obj client.Object, m metav1.ObjectMeta) client.Object {
 func Secret(obj client.Object, m metav1.ObjectMeta) client.Object {
 	o := obj.(*corev1.Secret)
 	m.Annotations = StringMap(operatorAnnotations(o.Annotations))
+	if o.Labels[render.LabelComponent] == render.ComponentShared {
+		// A copy of a shared object: its original is the truth, and the same data in every tenant's copy would fill
+		// the cache.
+		return &corev1.Secret{ObjectMeta: m, Type: o.Type}
+	}
 	return &corev1.Secret{ObjectMeta: m, Type: o.Type, Data: render.GeneratedValues(o)}
 }
 

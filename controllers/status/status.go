@@ -51,6 +51,20 @@ type Inputs struct {
 	Secrets       []tenancyv1alpha1.SecretStatus
 	// PodsRunning counts the pods of a suspended tenant's namespace that have not been stopped yet.
 	PodsRunning int
+	// Class is the class generation the tenant was rendered with (and its namespace records); nil for none.
+	Class *render.Class
+}
+
+// appliedClass is the class generation the tenant's namespace records: while the namespace fails, the one reported
+// before.
+func appliedClass(t *tenancyv1alpha1.Tenant, in Inputs) *tenancyv1alpha1.AppliedClass {
+	if _, failed := in.Failures[render.AreaNamespace]; failed {
+		return t.Status.Class.DeepCopy()
+	}
+	if c := in.Class; c != nil {
+		return &tenancyv1alpha1.AppliedClass{Name: c.Name, Generation: c.Generation}
+	}
+	return nil
 }
 
 // Compute derives the tenant's status from what the reconcile pass found. It is pure: same inputs, same
@@ -61,6 +75,7 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 		Namespace:          render.TenantNamespace(t),
 		Conditions:         append([]metav1.Condition(nil), t.Status.Conditions...),
 		Secrets:            in.Secrets,
+		Class:              appliedClass(t, in),
 	}
 	set := func(a render.Area, ok bool, reason, message string) {
 		status := metav1.ConditionFalse

@@ -53,7 +53,9 @@ var inline = map[string]step{
 	"kubectl explain tenant.spec": {cluster: mainCluster, phase: afterInstall, check: checkExplain},
 	"kubectl get tenants":         {cluster: mainCluster, phase: afterInstall, check: checkTenantColumns},
 	"kubectl get tenants -o wide": {cluster: mainCluster, phase: afterInstall, check: checkWideTenantColumns},
-	"kubectl auth can-i --list":   {skip: "what it lists depends on who runs it: test/security checks what tenant users may do"},
+	// docs/api.md, Tenant classes: the samples' class "standard", which acme names.
+	"kubectl get tenantclasses": {cluster: mainCluster, phase: afterInstall, check: checkTenantClasses},
+	"kubectl auth can-i --list": {skip: "what it lists depends on who runs it: test/security checks what tenant users may do"},
 	// docs/guardrails.md, Encryption at rest on a real cluster: re-stores every Secret; harmless on the local cluster
 	// (which encrypts).
 	"kubectl get secrets --all-namespaces -o json | kubectl replace -f -": {cluster: mainCluster, phase: afterInstall, check: checkSecretsReplaced},
@@ -143,11 +145,30 @@ func checkTenantColumns(_ *session, out string) error {
 	return nil
 }
 
-// checkWideTenantColumns: "kubectl get tenants -o wide adds the Ready condition's reason and message: Ready for a
-// Ready tenant, else the reason of the first area that failed, or of the first not ready yet."
+// checkTenantClasses: "kubectl get tenantclasses shows how far a roll-out got": the sample class counts its tenant,
+// updated.
+func checkTenantClasses(_ *session, out string) error {
+	header, rows := parseTable(out)
+	if want := []string{"NAME", "DEFAULT", "TENANTS", "UPDATED", "ROLLED-OUT", "AGE"}; !slices.Equal(header, want) {
+		return fmt.Errorf("columns %v, want %v", header, want)
+	}
+	for _, r := range rows {
+		if r[0] == "standard" {
+			if r[2] != "1" || r[3] != "1" || r[4] != "True" {
+				return fmt.Errorf("class standard: %v, want 1 tenant (acme), updated, rolled out", r)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no class standard (config/samples) in %v", rows)
+}
+
+// checkWideTenantColumns: "kubectl get tenants -o wide adds the TenantClass applied and the Ready condition's reason
+// and message: Ready for a Ready tenant, else the reason of the first area that failed, or of the first not ready
+// yet."
 func checkWideTenantColumns(_ *session, out string) error {
 	header, rows := parseTable(out)
-	if want := []string{"NAME", "NAMESPACE", "PHASE", "READY", "BACKEND", "REASON", "MESSAGE", "AGE"}; !slices.Equal(header, want) {
+	if want := []string{"NAME", "NAMESPACE", "PHASE", "READY", "BACKEND", "CLASS", "REASON", "MESSAGE", "AGE"}; !slices.Equal(header, want) {
 		return fmt.Errorf("columns %v, the documents name %v", header, want)
 	}
 	if len(rows) == 0 {
@@ -157,8 +178,8 @@ func checkWideTenantColumns(_ *session, out string) error {
 		if r[3] == "" || r[3] == "<none>" {
 			continue // no status yet
 		}
-		if (r[3] == "True") != (r[5] == tenancyv1alpha1.ReasonReady) || r[5] == "" || r[5] == "<none>" {
-			return fmt.Errorf("tenant %s: READY %s with REASON %q", r[0], r[3], r[5])
+		if (r[3] == "True") != (r[6] == tenancyv1alpha1.ReasonReady) || r[6] == "" || r[6] == "<none>" {
+			return fmt.Errorf("tenant %s: READY %s with REASON %q", r[0], r[3], r[6])
 		}
 	}
 	return nil
@@ -208,6 +229,9 @@ func checkExplain(_ *session, out string) error {
 	return nil
 }
 
+// exampleTenantKind finds a Tenant's kind line, not a TenantClass's.
+var exampleTenantKind = regexp.MustCompile(`(?m)^kind: Tenant(\s|$)`)
+
 // exampleTenant is the spec of a Tenant a document shows, and where.
 type exampleTenant struct {
 	where string
@@ -224,7 +248,7 @@ func exampleTenants() ([]exampleTenant, error) {
 	var out []exampleTenant
 	for _, d := range docs {
 		for _, b := range d.blocks {
-			if b.info != "yaml" || !strings.Contains(b.body, "\nkind: Tenant") {
+			if b.info != "yaml" || !exampleTenantKind.MatchString(b.body) {
 				continue
 			}
 			var obj struct {

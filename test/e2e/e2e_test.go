@@ -180,6 +180,9 @@ func TestSamplesAreProvisioned(t *testing.T) {
 		if tenant.Status.Namespace != w.namespace {
 			t.Errorf("%s: status.namespace = %q, want %q", name, tenant.Status.Namespace, w.namespace)
 		}
+		if tenant.Spec.ClassName != "" {
+			checkClassApplied(ctx, t, tenant)
+		}
 		labels := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: name}
 		var nps networkingv1.NetworkPolicyList
 		if err := k8s.List(ctx, &nps, client.InNamespace(w.namespace), labels); err != nil || len(nps.Items) != w.policies {
@@ -214,6 +217,38 @@ func TestSamplesAreProvisioned(t *testing.T) {
 				t.Errorf("a generated secret value appears in the operator's log")
 			}
 		}
+	}
+}
+
+// checkClassApplied: a sample Tenant naming a TenantClass has the class's quota and namespace labels, its status
+// names the class, and the class counts it.
+func checkClassApplied(ctx context.Context, t *testing.T, tenant *tenancyv1alpha1.Tenant) {
+	t.Helper()
+	class := &tenancyv1alpha1.TenantClass{}
+	eventually(ctx, t, "class "+tenant.Spec.ClassName+" counts "+tenant.Name, func(ctx context.Context) (bool, error) {
+		if err := k8s.Get(ctx, client.ObjectKey{Name: tenant.Spec.ClassName}, class); err != nil {
+			return false, err
+		}
+		return class.Status.Tenants >= 1 && class.Status.UpdatedTenants == class.Status.Tenants, nil
+	})
+	if c := tenant.Status.Class; c == nil || c.Name != class.Name || c.Generation != class.Generation {
+		t.Errorf("%s: status.class = %+v, want %s generation %d", tenant.Name, c, class.Name, class.Generation)
+	}
+	ns := &corev1.Namespace{}
+	if err := k8s.Get(ctx, client.ObjectKey{Name: tenant.Status.Namespace}, ns); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range class.Spec.NamespaceMetadata.Labels {
+		if ns.Labels[k] != string(v) {
+			t.Errorf("%s: namespace label %s = %q, want the class's %q", tenant.Name, k, ns.Labels[k], v)
+		}
+	}
+	quota := &corev1.ResourceQuota{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: tenant.Status.Namespace, Name: render.QuotaName}, quota); err != nil {
+		t.Fatal(err)
+	}
+	if want := class.Spec.Quota.Hard.Pods(); !quota.Spec.Hard.Pods().Equal(*want) {
+		t.Errorf("%s: quota pods %v, want the class's %v", tenant.Name, quota.Spec.Hard.Pods(), want)
 	}
 }
 

@@ -271,6 +271,9 @@ func TestExtras(t *testing.T) {
 		{"create a token for another tenant's ServiceAccount", byRBAC, tokenFor(betaNS, "default")},
 		{"delete a Tenant protected by preventDeletion (even as cluster admin)", byPolicy("prevent-deletion"), deleteObj(admin, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: betaNS}})},
 		{"owner edits its own Tenant", byRBAC, mergePatch(owner, &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: alphaNS}}, `{"spec":{"quota":null}}`)},
+		{"owner creates a TenantClass of its own (a bigger plan)", byRBAC, create(owner, &tenancyv1alpha1.TenantClass{ObjectMeta: metav1.ObjectMeta{Name: "unlimited"}})},
+		{"owner rewrites the class generation its namespace records", byRBAC, mergePatch(owner, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: alphaNS}},
+			`{"metadata":{"annotations":{"tenancy.tenant-operator.dev/class":"{\"name\":\"unlimited\",\"generation\":1,\"spec\":{}}"}}}`)},
 		{"member creates a RoleBinding", byRBAC, create(as(t, alphaMember), &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "member-binding"},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantViewerRole},

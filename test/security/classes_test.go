@@ -578,6 +578,11 @@ func TestOperatorReach(t *testing.T) {
 		t.Fatal(err)
 	}
 	scope := byPolicy("operator-scope")
+	plan := &tenancyv1alpha1.TenantClass{ObjectMeta: metav1.ObjectMeta{Name: "reach-probe"}}
+	if err := admin.Create(context.Background(), plan); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), plan) })
 	readSecrets := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}}}
 	runAttempts(t, []attempt{
 		{"the operator creates a ClusterRole of its choosing", scope, create(operator, &rbacv1.ClusterRole{
@@ -605,6 +610,10 @@ func TestOperatorReach(t *testing.T) {
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantAdminRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory"}},
 		})},
+		{"the operator rewrites a TenantClass's plan (every tenant of the class at once)", scope, mergePatch(operator, plan,
+			`{"spec":{"quota":{"hard":{"pods":"100000"}}}}`)},
+		{"the operator makes a TenantClass the default (every tenant naming none moves to it)", scope, mergePatch(operator, plan,
+			`{"metadata":{"annotations":{"tenancy.tenant-operator.dev/is-default-class":"true"}}}`)},
 		{"the operator writes a Secret in a namespace that is not a tenant's", scope, create(operator, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: sharedNS, Name: "planted"}})},
 		{"the operator deletes a Secret in a namespace that is not a tenant's", scope, func(ctx context.Context) error {

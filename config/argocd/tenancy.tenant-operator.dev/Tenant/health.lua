@@ -18,10 +18,12 @@ if obj.status.observedGeneration == nil or obj.status.observedGeneration < obj.m
   return hs
 end
 -- Reasons that need someone to act: another owner holds the namespace or an object, the apiserver refuses one, the
--- spec asks for egress into the cluster's own ranges, a retained namespace waits for the admin's decision, or the
--- back-end cannot start (image not pulled, progress deadline exceeded, crashing).
+-- spec asks for egress into the cluster's own ranges, a retained namespace waits for the admin's decision, the
+-- back-end cannot start (image not pulled, progress deadline exceeded, crashing), the TenantClass named does not
+-- exist, or a shared object is missing or not marked shareable.
 local failures = {NamespaceConflict = true, ReservedNamespace = true, ObjectConflict = true, ApplyFailed = true,
-  ForbiddenCIDR = true, NamespaceRetained = true, BackendFailed = true}
+  ForbiddenCIDR = true, NamespaceRetained = true, BackendFailed = true, ClassNotFound = true,
+  SharedObjectUnavailable = true}
 local ready = nil
 for _, c in ipairs(obj.status.conditions) do
   if c.status == "False" and failures[c.reason] then
