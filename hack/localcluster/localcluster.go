@@ -90,6 +90,9 @@ type Options struct {
 	// AuditPolicy replaces the audit policy (which records every request, with bodies for writes outside Secrets
 	// and ConfigMaps), e.g. to record only one client's requests.
 	AuditPolicy string
+	// AuthenticationConfig, when set, is the apiserver's structured authentication configuration
+	// (--authentication-config), e.g. config/authentication with a test OIDC issuer.
+	AuthenticationConfig string
 	// Controllers overrides DefaultControllers. WithoutControllerManager runs etcd and kube-apiserver alone.
 	Controllers              []string
 	WithoutControllerManager bool
@@ -200,6 +203,13 @@ func (c *Cluster) startAPIServer(assets string) error {
 		return err
 	}
 	c.AuditLogPath = filepath.Join(c.WorkDir, "audit.log")
+	var authenticationConfig string
+	if c.opts.AuthenticationConfig != "" {
+		authenticationConfig = filepath.Join(c.WorkDir, "authentication-config.yaml")
+		if err := os.WriteFile(authenticationConfig, []byte(c.opts.AuthenticationConfig), 0o600); err != nil {
+			return err
+		}
+	}
 
 	etcdLog, err := c.logFile("etcd")
 	if err != nil {
@@ -236,6 +246,9 @@ func (c *Cluster) startAPIServer(assets string) error {
 	args.Set("audit-policy-file", auditPolicy)
 	args.Set("audit-log-path", c.AuditLogPath)
 	args.Set("audit-log-format", "json")
+	if authenticationConfig != "" {
+		args.Set("authentication-config", authenticationConfig)
+	}
 	// Pod Security Admission is on by default; the rest of the admission chain is the apiserver's default set.
 	args.Set("authorization-mode", "RBAC")
 	// Room for a Service per tenant at benchmark scale (envtest's default range holds 254).

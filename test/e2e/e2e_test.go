@@ -21,6 +21,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"encoding/base64"
 	"flag"
@@ -34,6 +36,7 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -55,6 +58,7 @@ var (
 	cluster  *localcluster.Cluster
 	operator *localcluster.Operator
 	k8s      client.Client
+	issuer   *oidcIssuer
 	repoRoot string
 )
 
@@ -69,7 +73,21 @@ func TestMain(m *testing.M) {
 func runSuite(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	installed, err := localcluster.StartInstalled(ctx, localcluster.Options{})
+	// The apiserver authenticates SSO users with config/authentication, against an OIDC issuer of the suite's own.
+	var err error
+	if issuer, err = startIssuer(); err != nil {
+		return fail(err)
+	}
+	defer issuer.server.Close()
+	root, err := localcluster.RepoRoot()
+	if err != nil {
+		return fail(err)
+	}
+	authentication, err := issuer.authenticationConfig(root)
+	if err != nil {
+		return fail(err)
+	}
+	installed, err := localcluster.StartInstalled(ctx, localcluster.Options{AuthenticationConfig: authentication})
 	if err != nil {
 		return fail(err)
 	}
@@ -435,6 +453,72 @@ func TestLifecycleUnderTheOperatorsOwnIdentity(t *testing.T) {
 		waitGone(ctx, t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "doomed"}})
 	})
 	seen.checkLog(t)
+}
+
+// TestSSOWithMFA: the apiserver, configured with config/authentication, lets an SSO user in only with multi-factor
+// authentication, maps the token's groups to prefixed groups that a Tenant names, and refuses tokens without MFA,
+// expired, from another issuer or claiming a system: group. A user in a group the Tenant does not name gets in but
+// has nothing in the tenant's namespace.
+func TestSSOWithMFA(t *testing.T) {
+	ctx := needCluster(t)
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "sso"}, Spec: tenancyv1alpha1.TenantSpec{
+		Owners:         []tenancyv1alpha1.Subject{{Kind: tenancyv1alpha1.SubjectGroup, Name: "oidc:sso-admins"}},
+		DeletionPolicy: tenancyv1alpha1.DeletionPolicyDelete,
+	}}
+	if err := k8s.Create(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), tenant) })
+	owner := map[string]any{"email": "alice@sso.example", "groups": []string{"sso-admins"}, "amr": []string{"pwd", "mfa"}}
+	configMap := func(name string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "sso", Name: name}}
+	}
+
+	// With MFA: alice is oidc:alice@sso.example in oidc:sso-admins, the Tenant's owners, and works in its namespace.
+	alice := withToken(t, issuer.idToken(t, owner))
+	review, err := alice.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("an ID token with MFA was refused: %v", err)
+	}
+	if u := review.Status.UserInfo; u.Username != "oidc:alice@sso.example" || !containsString(u.Groups, "oidc:sso-admins") {
+		t.Errorf("the token maps to %s in %v, want oidc:alice@sso.example in oidc:sso-admins", u.Username, u.Groups)
+	}
+	eventually(ctx, t, "the owner works in the tenant's namespace", func(ctx context.Context) (bool, error) {
+		_, err := alice.CoreV1().ConfigMaps("sso").Create(ctx, configMap("by-alice"), metav1.CreateOptions{})
+		return err == nil, nil // until the operator has bound the owners
+	})
+
+	// Another SSO user, with MFA, in a group the Tenant does not name: authenticated, and nothing in the tenant.
+	mallory := withToken(t, issuer.idToken(t, map[string]any{"email": "mallory@sso.example", "groups": []string{"others"}, "amr": []string{"mfa"}}))
+	if _, err := mallory.CoreV1().ConfigMaps("sso").Create(ctx, configMap("by-mallory"), metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("a user outside the Tenant's groups in its namespace: %v, want forbidden", err)
+	}
+
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, token := range map[string]string{
+		"without MFA": issuer.idToken(t, owner, func(c map[string]any, _ **rsa.PrivateKey) { c["amr"] = []string{"pwd"} }),
+		"without amr": issuer.idToken(t, owner, func(c map[string]any, _ **rsa.PrivateKey) { delete(c, "amr") }),
+		"expired": issuer.idToken(t, owner, func(c map[string]any, _ **rsa.PrivateKey) {
+			c["iat"], c["exp"] = time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-time.Hour).Unix()
+		}),
+		"from another issuer": issuer.idToken(t, owner, func(c map[string]any, key **rsa.PrivateKey) {
+			c["iss"], *key = "https://sso.attacker.example", other
+		}),
+		"signed by another key": issuer.idToken(t, owner, func(_ map[string]any, key **rsa.PrivateKey) { *key = other }),
+		"for another audience":  issuer.idToken(t, owner, func(c map[string]any, _ **rsa.PrivateKey) { c["aud"] = "another-cluster" }),
+		"claiming system:masters": issuer.idToken(t, owner, func(c map[string]any, _ **rsa.PrivateKey) {
+			c["groups"] = []string{"sso-admins", "system:masters"}
+		}),
+		"with an unverified email": issuer.idToken(t, owner, func(c map[string]any, _ **rsa.PrivateKey) { c["email_verified"] = false }),
+	} {
+		_, err := withToken(t, token).CoreV1().ConfigMaps("sso").List(ctx, metav1.ListOptions{})
+		if !apierrors.IsUnauthorized(err) {
+			t.Errorf("an ID token %s: %v, want 401 Unauthorized", name, err)
+		}
+	}
 }
 
 // TestGracefulShutdown runs last: it stops the operator and checks it exits cleanly and hands the lease back.

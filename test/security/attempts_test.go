@@ -361,3 +361,31 @@ func TestPoliciesInstalledAfterTenants(t *testing.T) {
 	mustBlock(t, byPolicy("service-exposure"), create(as(t, alphaOwner),
 		alphaService("late-nodeport", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort })))
 }
+
+// TestGuardrailDenialsAreCounted: the apiserver counts each refusal of a guardrail
+// (apiserver_validating_admission_policy_check_total, enforcement_action deny), the series the chart's
+// TenantGuardrailDenials alert sums by policy: an escape attempt moves it.
+func TestGuardrailDenialsAreCounted(t *testing.T) {
+	skipShort(t)
+	ctx := context.Background()
+	cs, err := kubernetes.NewForConfig(cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	denials := func() float64 {
+		raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return localcluster.Metrics(raw).Sum("apiserver_validating_admission_policy_check_total",
+			`policy="tenant-operator-service-exposure"`, `enforcement_action="deny"`)
+	}
+	before := denials()
+	err = as(t, alphaOwner).Create(ctx, alphaService("counted-lb", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeLoadBalancer }))
+	if layer := byPolicy("service-exposure"); !layer.refused(err) {
+		t.Fatalf("a LoadBalancer Service in a tenant namespace: %v, want refused by %s", err, layer.name)
+	}
+	if after := denials(); after < before+1 {
+		t.Errorf("the apiserver's denials of service-exposure went from %v to %v after a refused attempt", before, after)
+	}
+}
