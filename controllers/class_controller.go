@@ -225,20 +225,23 @@ func (r *TenantClassReconciler) classesOfTenant(ctx context.Context, obj client.
 // the default class, those naming none.
 func (r *TenantReconciler) enqueueTenantsOfClass() handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		keys := []string{obj.GetName()}
+		out := r.tenantsIndexed(ctx, indexClass, obj.GetName())
 		if obj.GetAnnotations()[tenancyv1alpha1.AnnotationDefaultClass] == markedTrue {
-			keys = append(keys, indexDefaultClass)
-		}
-		var out []reconcile.Request
-		for _, key := range keys {
-			var tenants tenancyv1alpha1.TenantList
-			if err := r.List(ctx, &tenants, client.MatchingFields{indexClass: key}); err != nil {
-				continue
-			}
-			for _, t := range tenants.Items {
-				out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Name: t.Name}})
-			}
+			out = append(out, r.tenantsIndexed(ctx, indexClass, indexDefaultClass)...)
 		}
 		return out
 	})
+}
+
+// tenantsIndexed are the requests for the Tenants whose index field holds value; none when the cache cannot say.
+func (r *TenantReconciler) tenantsIndexed(ctx context.Context, field, value string) []reconcile.Request {
+	var tenants tenancyv1alpha1.TenantList
+	if err := r.List(ctx, &tenants, client.MatchingFields{field: value}); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(tenants.Items))
+	for _, t := range tenants.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Name: t.Name}})
+	}
+	return out
 }

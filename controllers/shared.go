@@ -96,17 +96,7 @@ func (r *TenantReconciler) watchShared(sharedCache cache.Cache) []source.Source 
 
 // tenantsSharing are the tenants that list the shared object key: in their spec, or through their class.
 func (r *TenantReconciler) tenantsSharing(ctx context.Context, key string) []reconcile.Request {
-	var out []reconcile.Request
-	add := func(field, value string) {
-		var tenants tenancyv1alpha1.TenantList
-		if err := r.List(ctx, &tenants, client.MatchingFields{field: value}); err != nil {
-			return
-		}
-		for _, t := range tenants.Items {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Name: t.Name}})
-		}
-	}
-	add(indexSharedObject, key)
+	out := r.tenantsIndexed(ctx, indexSharedObject, key)
 	var classes tenancyv1alpha1.TenantClassList
 	if err := r.List(ctx, &classes); err != nil {
 		return out
@@ -116,9 +106,9 @@ func (r *TenantReconciler) tenantsSharing(ctx context.Context, key string) []rec
 		if !slices.Contains(sharedKeys(c.Spec.SharedObjects), key) {
 			continue
 		}
-		add(indexClass, c.Name)
+		out = append(out, r.tenantsIndexed(ctx, indexClass, c.Name)...)
 		if def != nil && def.Name == c.Name {
-			add(indexClass, indexDefaultClass)
+			out = append(out, r.tenantsIndexed(ctx, indexClass, indexDefaultClass)...)
 		}
 	}
 	return out

@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -480,7 +481,7 @@ func TestSSOWithMFA(t *testing.T) {
 	if err != nil {
 		t.Fatalf("an ID token with MFA was refused: %v", err)
 	}
-	if u := review.Status.UserInfo; u.Username != "oidc:alice@sso.example" || !containsString(u.Groups, "oidc:sso-admins") {
+	if u := review.Status.UserInfo; u.Username != "oidc:alice@sso.example" || !slices.Contains(u.Groups, "oidc:sso-admins") {
 		t.Errorf("the token maps to %s in %v, want oidc:alice@sso.example in oidc:sso-admins", u.Username, u.Groups)
 	}
 	eventually(ctx, t, "the owner works in the tenant's namespace", func(ctx context.Context) (bool, error) {

@@ -137,12 +137,3 @@ func withToken(t *testing.T, token string) *kubernetes.Clientset {
 	}
 	return cs
 }
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
