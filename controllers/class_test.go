@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -52,23 +53,12 @@ func createClass(ctx context.Context, t *testing.T, class *tenancyv1alpha1.Tenan
 				_ = waitGone(ctx, tenant)
 			}
 		}
-		_ = waitFor(ctx, func() bool {
+		_ = wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			err := k8s.Delete(ctx, class)
-			return err == nil || apierrors.IsNotFound(err)
+			return err == nil || apierrors.IsNotFound(err), nil
 		})
 		_ = waitGone(ctx, class)
 	})
-}
-
-func waitFor(ctx context.Context, cond func() bool) error {
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return nil
 }
 
 func classWithPods(name, pods, plan string) *tenancyv1alpha1.TenantClass {

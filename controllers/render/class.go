@@ -131,13 +131,6 @@ func RuntimeClass(t *tenancyv1alpha1.Tenant, c *Class) string {
 	return ""
 }
 
-func quotaHard(t *tenancyv1alpha1.Tenant) corev1.ResourceList {
-	if t.Spec.Quota == nil {
-		return nil
-	}
-	return t.Spec.Quota.Hard
-}
-
 func withClassEgress(own *tenancyv1alpha1.NetworkSpec, class *tenancyv1alpha1.EgressSpec) *tenancyv1alpha1.NetworkSpec {
 	if own == nil {
 		own = &tenancyv1alpha1.NetworkSpec{}

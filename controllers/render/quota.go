@@ -26,11 +26,7 @@ import (
 // desiredQuota is the tenant's ResourceQuota: the operator's default quota, each key of spec.quota.hard overriding
 // it. A Tenant that sets a few keys thus still has every resource bounded (MTB CC-FNS-1 and CC-FNS-2).
 func desiredQuota(t *tenancyv1alpha1.Tenant, cfg Config) *corev1.ResourceQuota {
-	var hard corev1.ResourceList
-	if t.Spec.Quota != nil {
-		hard = t.Spec.Quota.Hard
-	}
-	hard = overlay(cfg.DefaultQuota, hard)
+	hard := overlay(cfg.DefaultQuota, quotaHard(t))
 	if t.Spec.Suspended {
 		if hard == nil {
 			hard = corev1.ResourceList{}
@@ -57,6 +53,14 @@ func desiredLimitRange(t *tenancyv1alpha1.Tenant, cfg Config) *corev1.LimitRange
 			Max:            overlay(cfg.DefaultLimits.Max, spec.Max),
 		}}},
 	}
+}
+
+// quotaHard is spec.quota.hard, nil without a quota.
+func quotaHard(t *tenancyv1alpha1.Tenant) corev1.ResourceList {
+	if t.Spec.Quota == nil {
+		return nil
+	}
+	return t.Spec.Quota.Hard
 }
 
 // overlay is a copy of base with every key of over set to over's value.
