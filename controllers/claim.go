@@ -32,7 +32,11 @@ import (
 
 // claim is the first phase of a pass: the tenant's namespace, or why the tenant cannot have it (claimNamespace).
 func (r *TenantReconciler) claim(ctx context.Context, s *tenantScope) (err error) {
-	s.claimProblem, s.namespaceCreated, err = r.claimNamespace(ctx, s.tenant, s.memo)
+	var ns *corev1.Namespace
+	s.claimProblem, s.namespaceCreated, ns, err = r.claimNamespace(ctx, s.tenant, s.memo)
+	if ns != nil && s.claimProblem == nil {
+		s.hold = render.Hold(ns)
+	}
 	return err
 }
 
@@ -41,11 +45,13 @@ func (r *TenantReconciler) claim(ctx context.Context, s *tenantScope) (err error
 // create succeeds once, so of two Tenants naming the same new namespace (a GitOps sync of a typo) exactly one wins
 // it, and the other writes nothing at all. Server-side apply alone cannot decide it: both Tenants apply under the
 // operator's one field manager, and the second would relabel the first one's namespace.
-// created says this pass created the namespace: nothing but the operator's objects can be in it yet.
-func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant, memo *tenantMemo) (p *render.Problem, created bool, err error) {
+// created says this pass created the namespace: nothing but the operator's objects can be in it yet. found is the
+// namespace as it was found, when it existed.
+func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant, memo *tenantMemo) (p *render.Problem, created bool,
+	found *corev1.Namespace, err error) {
 	name := render.TenantNamespace(t)
 	if p := reservedNamespace(name, r.Config); p != nil {
-		return p, false, nil
+		return p, false, nil, nil
 	}
 	// Every namespace is in the cache (see CacheOptions): a steady tenant's claim costs no request.
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
@@ -53,13 +59,13 @@ func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha
 	switch {
 	case err == nil:
 		memo.claimedNamespace = "" // the cache knows now
-		return namespaceClaimProblem(t, ns), false, nil
+		return namespaceClaimProblem(t, ns), false, ns, nil
 	case !apierrors.IsNotFound(err):
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if memo.claimedNamespace == name {
 		// This tenant's claim of moments ago; the cache has not shown it yet.
-		return nil, false, nil
+		return nil, false, nil, nil
 	}
 	claim := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
 		render.LabelManagedBy: render.ManagedByValue, render.LabelTenant: t.Name,
@@ -67,16 +73,16 @@ func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha
 	err = r.Create(ctx, claim)
 	if err == nil {
 		memo.claimedNamespace = name
-		return nil, true, nil
+		return nil, true, nil, nil
 	}
 	if !apierrors.IsAlreadyExists(err) {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	// Someone else's, or this tenant's own from a pass the cache has not caught up with: the apiserver says which.
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	return namespaceClaimProblem(t, ns), false, nil
+	return namespaceClaimProblem(t, ns), false, ns, nil
 }
 
 // namespaceClaimProblem is why an existing namespace is not the tenant's to use: someone else's (nothing in it is
@@ -84,7 +90,11 @@ func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha
 func namespaceClaimProblem(t *tenancyv1alpha1.Tenant, ns *corev1.Namespace) *render.Problem {
 	name := ns.Name
 	if isManagedBy(ns, t.Name) {
-		if ns.Annotations[render.AnnotationRetained] == "true" && !t.Spec.AdoptRetainedNamespace {
+		if ns.Annotations[render.AnnotationRetained] == markedTrue && !ns.DeletionTimestamp.IsZero() {
+			return &render.Problem{Reason: tenancyv1alpha1.ReasonNamespaceRetained, Message: fmt.Sprintf("namespace %s, retained by a deleted Tenant %s, "+
+				"is being deleted (its retention period is over, or an admin deleted it): wait until it is gone", name, t.Name)}
+		}
+		if ns.Annotations[render.AnnotationRetained] == markedTrue && !t.Spec.AdoptRetainedNamespace {
 			return &render.Problem{Reason: tenancyv1alpha1.ReasonNamespaceRetained, Message: fmt.Sprintf("namespace %s was retained by a deleted Tenant %s, "+
 				"with its data and keys; it was left untouched: set spec.adoptRetainedNamespace to take it over", name, t.Name)}
 		}

@@ -54,9 +54,13 @@ type serverLookup struct {
 // databaseServer finds the registration of the tenant's database server: the one Secret of the operator's namespace
 // labelled with its name. Read from the API, not the cache: the operator caches only what it created.
 func (r *TenantReconciler) databaseServer(ctx context.Context, t *tenancyv1alpha1.Tenant) (serverLookup, error) {
-	name := t.Spec.Database.Server
+	return findDatabaseServer(ctx, r.APIReader, r.Config.OperatorNamespace, t.Spec.Database.Server)
+}
+
+// findDatabaseServer finds the registration of database server name in the operator's namespace.
+func findDatabaseServer(ctx context.Context, reader client.Reader, operatorNamespace, name string) (serverLookup, error) {
 	var secrets corev1.SecretList
-	if err := r.APIReader.List(ctx, &secrets, client.InNamespace(r.Config.OperatorNamespace), client.MatchingLabels{database.LabelServer: name}); err != nil {
+	if err := reader.List(ctx, &secrets, client.InNamespace(operatorNamespace), client.MatchingLabels{database.LabelServer: name}); err != nil {
 		return serverLookup{}, err
 	}
 	unknown := func(registered bool, format string, args ...any) (serverLookup, error) {
@@ -64,7 +68,7 @@ func (r *TenantReconciler) databaseServer(ctx context.Context, t *tenancyv1alpha
 	}
 	switch len(secrets.Items) {
 	case 0:
-		return unknown(false, "No database server %s is registered: a Secret of namespace %s labelled %s=%s", name, r.Config.OperatorNamespace, database.LabelServer, name)
+		return unknown(false, "No database server %s is registered: a Secret of namespace %s labelled %s=%s", name, operatorNamespace, database.LabelServer, name)
 	case 1:
 	default:
 		return unknown(true, "Database server %s is registered twice (%d Secrets labelled %s=%s): which one is meant is unknown", name, len(secrets.Items), database.LabelServer, name)

@@ -91,6 +91,8 @@ func TestTenantDatabase(t *testing.T) {
 	t.Run("server unknown", func(t *testing.T) { databaseServerUnknown(ctx, t) })
 	t.Run("server unreachable", func(t *testing.T) { databaseServerUnreachable(ctx, t, pg) })
 	t.Run("deletion policies", func(t *testing.T) { databaseDeletionPolicies(ctx, t, pg) })
+	t.Run("retention erases the database", func(t *testing.T) { databaseRetentionErase(ctx, t, pg) })
+	t.Run("retention spares a namesake's database", func(t *testing.T) { databaseKeptForItsNamesake(ctx, t, pg) })
 	t.Run("registration broken", func(t *testing.T) { databaseRegistrationBroken(ctx, t, pg) })
 	t.Run("rotation held while unreachable", func(t *testing.T) { databaseRotationHeld(ctx, t, pg) })
 }
@@ -374,6 +376,62 @@ func databaseDeletionPolicies(ctx context.Context, t *testing.T, pg *localpostgr
 			databaseTakeBack(ctx, t, pg, tenant)
 		}
 	}
+}
+
+// databaseRetentionErase: a tenant retained with afterPeriod Erase keeps its database (without login) for the
+// period, then the database and its role are erased with the namespace.
+func databaseRetentionErase(ctx context.Context, t *testing.T, pg *localpostgres.Server) {
+	admin, err := pg.Connect(ctx, pg.AdminUser, pg.AdminPassword, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(context.Background()) }()
+	var roles int
+	roleExists := func(role string) bool {
+		if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE rolname = $1", role).Scan(&roles); err != nil {
+			t.Fatal(err)
+		}
+		return roles == 1
+	}
+	ns := retainWith(ctx, t, "db-erased", time.Hour, tenancyv1alpha1.RetentionErase, func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Database = &tenancyv1alpha1.DatabaseSpec{Server: "main", Model: tenancyv1alpha1.DatabaseModelDatabasePerTenant}
+	})
+	role := render.RetentionOf(ns).Database.Role
+	if !roleExists(role) {
+		t.Fatalf("role %s gone before the retention period is over", role)
+	}
+	testClock.Advance(time.Hour)
+	defer testClock.Advance(-time.Hour)
+	pokeNamespace(ctx, t, ns.Name)
+	eventually(ctx, t, "namespace erased", func(ctx context.Context) (bool, error) { return erasing(ctx, ns.Name) })
+	eventually(ctx, t, "role erased", func(context.Context) (bool, error) { return !roleExists(role), nil })
+	var databases int
+	if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", role).Scan(&databases); err != nil || databases != 0 {
+		t.Errorf("database %s outlived the erasure (%d, err %v)", role, databases, err)
+	}
+}
+
+// databaseKeptForItsNamesake: a Tenant of the same name as one whose retained namespace is erased signs in as the
+// same role: the erasure of the old namespace leaves that database alone.
+func databaseKeptForItsNamesake(ctx context.Context, t *testing.T, pg *localpostgres.Server) {
+	db := &tenancyv1alpha1.DatabaseSpec{Server: "main", Model: tenancyv1alpha1.DatabaseModelSchemaPerTenant}
+	ns := retainWith(ctx, t, "db-namesake", time.Hour, tenancyv1alpha1.RetentionErase, func(t *tenancyv1alpha1.Tenant) { t.Spec.Database = db })
+	again := newTenant("db-namesake", func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Namespace = "db-namesake-2"
+		t.Spec.Database = db
+	})
+	createTenant(ctx, t, again)
+	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	testClock.Advance(time.Hour)
+	defer testClock.Advance(-time.Hour)
+	pokeNamespace(ctx, t, ns.Name)
+	eventually(ctx, t, "old namespace erased", func(ctx context.Context) (bool, error) { return erasing(ctx, ns.Name) })
+	waitForNamespaceEvent(ctx, t, ns.Name, "DatabaseKept", "Tenant db-namesake exists again")
+	conn, err := connectAs(ctx, pg, databaseSecretOf(ctx, t, again))
+	if err != nil {
+		t.Fatalf("the namesake's database after the old namespace's erasure: %v", err)
+	}
+	_ = conn.Close(ctx)
 }
 
 // databaseTakeBack: a new Tenant taking the retained namespace back signs in again, with the retained Secret's

@@ -82,11 +82,21 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 			return false, err
 		}
 	}
-	if err := fieldManager.ApplyObject(ctx, r.Client, render.RetainedNamespace(t, render.AppliedClass(ns))); err != nil {
+	// A pass that runs again keeps the time of the first: the period runs from the deletion, once.
+	retainedAt := r.Clock()
+	if earlier := render.RetentionOf(ns); earlier != nil {
+		retainedAt = earlier.RetainedAt
+	}
+	retention := render.RetentionFor(t, retainedAt)
+	if err := fieldManager.ApplyObject(ctx, r.Client, render.RetainedNamespace(t, render.AppliedClass(ns), retention)); err != nil {
 		return false, err
 	}
-	r.event(t, corev1.EventTypeNormal, "NamespaceRetained", "Delete",
-		"Retained namespace "+ns.Name+": every binding, ServiceAccount and pod removed, no pods allowed, back-end scaled to zero (deletionPolicy Retain)")
+	if ns.Annotations[render.AnnotationRetained] != markedTrue { // once, whatever the passes
+		r.event(t, corev1.EventTypeNormal, "NamespaceRetained", "Delete",
+			"Retained namespace "+ns.Name+": every binding, ServiceAccount and pod removed, no pods allowed, back-end scaled to zero (deletionPolicy Retain)"+
+				retentionNote(retention))
+		retentionActions.WithLabelValues(retentionRetained).Inc()
+	}
 	return true, nil
 }
 

@@ -24,8 +24,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// metricTenant is the label naming a tenant.
-const metricTenant = "tenant"
+// metricTenant is the label naming a tenant; metricNamespace one naming a namespace.
+const (
+	metricTenant    = "tenant"
+	metricNamespace = "namespace"
+)
 
 // The operator's own metrics, beside controller-runtime's. Tenant names are label values: one series per tenant is
 // what an admin alerts on, and the number of tenants is bounded by the admin. No label takes a name a Tenant's spec
@@ -64,6 +67,16 @@ var (
 		Name: "tenant_operator_database_statements_total",
 		Help: "SQL statements run on registered database servers to provision tenants (catalog reads excluded), by server.",
 	}, []string{"server"})
+	retentionActions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tenant_operator_retention_actions_total",
+		Help: "Steps of the retention of deleted tenants' namespaces: retained (the Tenant was deleted), erased (its period " +
+			"over, the namespace and database deleted), released (its period over, the hold on a kept namespace lifted).",
+	}, []string{"action"})
+	retentionEnd = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tenant_operator_retention_end_timestamp_seconds",
+		Help: "When the retention period of each retained namespace that has one ends (Unix time), with what happens then " +
+			"(Erase, Keep); the series goes once that is done.",
+	}, []string{metricNamespace, "after_period"})
 	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "tenant_operator_build_info",
 		Help: "1, labelled with the operator's version, the source revision it was built from and the Go version.",
@@ -72,7 +85,7 @@ var (
 
 func init() {
 	metrics.Registry.MustRegister(driftCorrections, secretRotations, reconcileErrors, certificateExpiry, certificateRenewal,
-		tenantPhase, tenantCondition, databaseStatements, buildInfo)
+		tenantPhase, tenantCondition, databaseStatements, retentionActions, retentionEnd, buildInfo)
 }
 
 // recordBuildInfo sets tenant_operator_build_info for this binary.

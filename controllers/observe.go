@@ -72,6 +72,7 @@ func (r *TenantReconciler) observe(ctx context.Context, s *tenantScope) error {
 		observed.CA = ca
 	}
 	observed.Class = s.class
+	observed.Hold = s.hold
 	if observed.Shared, err = r.observeShared(ctx, s); err != nil {
 		return err
 	}

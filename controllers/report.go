@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/controllers/status"
 )
 
@@ -52,7 +53,7 @@ func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Res
 	results := s.results
 	computed := status.Compute(t, status.Inputs{
 		Failures: results.failures, Backend: s.backend, QuotaEnforced: s.quotaEnforced, Secrets: s.desired.SecretTimes,
-		PodsRunning: s.podsRunning, Class: s.class,
+		PodsRunning: s.podsRunning, Class: s.class, Controls: render.Controls(t, s.class, r.Config),
 	})
 	r.recordMetrics(s, computed)
 	if err := errors.Join(results.err(), s.pruneErr); err != nil {

@@ -40,9 +40,11 @@ type tenantScope struct {
 	classProblem *render.Problem
 	classMissing *render.Problem
 	classRetry   time.Duration
-	// claim: why the tenant cannot have its namespace, or whether this pass created it.
+	// claim: why the tenant cannot have its namespace, or whether this pass created it, and the retention hold the
+	// namespace it took back keeps.
 	claimProblem     *render.Problem
 	namespaceCreated bool
+	hold             *render.Retention
 	// observe, then render.
 	observed render.Observed
 	desired  *render.Desired

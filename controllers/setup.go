@@ -123,6 +123,13 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return err
 	}
+	retention := &RetentionReconciler{
+		Client: writer, APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("tenant-operator"),
+		Clock: opts.Clock, Databases: opts.Databases, OperatorNamespace: opts.OperatorNamespace,
+	}
+	if err := retention.SetupWithManager(mgr); err != nil {
+		return err
+	}
 	classes := &TenantClassReconciler{Client: writer, Recorder: mgr.GetEventRecorder("tenant-operator")}
 	if err := classes.SetupWithManager(mgr); err != nil {
 		return err

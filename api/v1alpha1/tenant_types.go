@@ -28,6 +28,14 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.database) || has(self.database)",message="database cannot be removed once set: the Tenant's deletionPolicy says what happens to the data when the Tenant is deleted"
 // +kubebuilder:validation:XValidation:rule="!has(self.database) || !has(self.secrets) || !self.secrets.exists(s, s.name == 'database')",message="the Secret database holds the database credentials: name the generated secret otherwise"
 // +kubebuilder:validation:XValidation:rule="!has(self.sharedObjects) || !has(self.secrets) || !self.sharedObjects.exists(o, o.kind == 'Secret' && self.secrets.exists(s, s.name == o.name))",message="a shared Secret and a generated secret cannot have the same name"
+// +kubebuilder:validation:XValidation:rule="!has(self.retention) || !has(self.deletionPolicy) || self.deletionPolicy != 'Delete'",message="retention applies to the namespace a deleted Tenant retains: it needs deletionPolicy Retain"
+// +kubebuilder:validation:XValidation:rule="!has(self.compliance) || !('PCI-DSS' in self.compliance) || !has(self.network) || !has(self.network.egress) || !has(self.network.egress.allowInternet) || !self.network.egress.allowInternet",message="PCI-DSS RestrictedEgress: egress to the internet is not allowed; name the destinations in network.egress.allowedCIDRs"
+// +kubebuilder:validation:XValidation:rule="!has(self.compliance) || !('PCI-DSS' in self.compliance) || !has(self.network) || !has(self.network.egress) || !has(self.network.egress.allowedCIDRs) || self.network.egress.allowedCIDRs.all(c, !isCIDR(c) || cidr(c).prefixLength() >= (cidr(c).ip().family() == 4 ? 16 : 48))",message="PCI-DSS RestrictedEgress: allowed egress CIDRs name destinations, not the internet: at most a /16 (IPv4) or a /48 (IPv6) each"
+// +kubebuilder:validation:XValidation:rule="!has(self.compliance) || !('PCI-DSS' in self.compliance) || ((!has(self.secrets) || self.secrets.all(s, !has(s.rotationPeriod) || duration(s.rotationPeriod) <= duration('2160h'))) && (!has(self.database) || !has(self.database.rotationPeriod) || duration(self.database.rotationPeriod) <= duration('2160h')))",message="PCI-DSS SecretRotation: secrets and the database password rotate at least every 90 days (rotationPeriod at most 2160h)"
+// +kubebuilder:validation:XValidation:rule="!has(self.compliance) || !('HIPAA' in self.compliance) || !has(self.deletionPolicy) || self.deletionPolicy != 'Delete'",message="HIPAA MinimumRetention: the tenant's data is kept at least 6 years after its deletion; deletionPolicy Delete is not allowed"
+// +kubebuilder:validation:XValidation:rule="!has(self.compliance) || !('HIPAA' in self.compliance) || !has(self.retention) || duration(self.retention.period) >= duration('52608h')",message="HIPAA MinimumRetention: the tenant's data is kept at least 6 years after its deletion; retention.period is at least 52608h"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.compliance) || !('HIPAA' in oldSelf.compliance) || (has(self.compliance) && 'HIPAA' in self.compliance)",message="HIPAA MinimumRetention: HIPAA cannot be removed from a Tenant: its data is kept at least 6 years after its deletion, whatever else changes"
+// +kubebuilder:validation:XValidation:rule="!has(self.compliance) || !('GDPR' in self.compliance) || (has(self.deletionPolicy) && self.deletionPolicy == 'Delete') || (has(self.retention) && self.retention.afterPeriod == 'Erase')",message="GDPR Erasure: the tenant's data is erased once it is no longer needed; set deletionPolicy Delete, or retention with afterPeriod Erase"
 type TenantSpec struct {
 	// namespace is the namespace created for the tenant; defaults to the Tenant's name. It cannot be changed.
 	// "default" and "kube-*" are refused here; the operator's own namespace and the shared namespaces it is configured
@@ -166,6 +174,23 @@ type TenantSpec struct {
 	// to zero. Delete deletes the namespace.
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// retention is how long the namespace a deleted Tenant retained (deletionPolicy Retain) is kept, and what happens
+	// then: Erase deletes it, with the tenant's database (GDPR erasure); Keep holds it at least that long (the
+	// retention-hold guardrail refuses its deletion, cluster admins' included, and a Tenant that takes it back keeps
+	// the hold) and then leaves it for the admin. Without it, a retained namespace is kept until the admin deletes it
+	// (with HIPAA, held 6 years first).
+	// +optional
+	Retention *RetentionSpec `json:"retention,omitempty"`
+
+	// compliance names the regulations the tenant's data falls under. Each is a set of controls (see the Compliant
+	// condition): a setting that conflicts with one is refused with a message naming the control; what the Tenant
+	// leaves unset the operator sets as the control requires (PCI-DSS: secrets rotated every 90 days, no internet
+	// egress from the class; HIPAA: retained 6 years). HIPAA, once set, stays.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	Compliance []ComplianceProfile `json:"compliance,omitempty"`
 
 	// adoptRetainedNamespace takes over the namespace that a deleted Tenant of the same name retained, with its data,
 	// generated secrets and keys. Without it, such a namespace is left untouched and the Tenant reports
@@ -469,6 +494,58 @@ const (
 	DeletionPolicyDelete DeletionPolicy = "Delete"
 )
 
+// RetentionSpec is how long a retained namespace is kept.
+type RetentionSpec struct {
+	// period the namespace is kept after the Tenant's deletion, at least 1h.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="retention period must be at least 1h"
+	Period metav1.Duration `json:"period"`
+	// afterPeriod is Erase (the namespace, and the tenant's database, are deleted once the period is over) or Keep
+	// (the namespace may not be deleted before the period is over, and is kept after it until the admin deletes it).
+	AfterPeriod RetentionAction `json:"afterPeriod"`
+}
+
+// RetentionAction is what happens to a retained namespace when its retention period is over.
+// +kubebuilder:validation:Enum=Erase;Keep
+type RetentionAction string
+
+// Retention actions.
+const (
+	RetentionErase RetentionAction = "Erase"
+	RetentionKeep  RetentionAction = "Keep"
+)
+
+// ComplianceProfile names a regulation whose controls the operator enforces on a tenant.
+// +kubebuilder:validation:Enum=PCI-DSS;HIPAA;GDPR
+type ComplianceProfile string
+
+// Compliance profiles.
+const (
+	// CompliancePCIDSS: payment card data (PCI DSS v4.0): RestrictedEgress, SecretRotation, KeyRotation.
+	CompliancePCIDSS ComplianceProfile = "PCI-DSS"
+	// ComplianceHIPAA: US health data (45 CFR 164): MinimumRetention, EncryptionAtRest.
+	ComplianceHIPAA ComplianceProfile = "HIPAA"
+	// ComplianceGDPR: EU personal data: Erasure, EncryptionAtRest.
+	ComplianceGDPR ComplianceProfile = "GDPR"
+)
+
+// Controls of the compliance profiles, as the Compliant condition and the CEL refusals name them.
+const (
+	// ControlRestrictedEgress (PCI-DSS 1.3.2): no egress to the internet, only to allowed CIDRs.
+	ControlRestrictedEgress = "RestrictedEgress"
+	// ControlSecretRotation (PCI-DSS 8.3.9): generated secrets and the database password rotate at least every 90
+	// days.
+	ControlSecretRotation = "SecretRotation"
+	// ControlKeyRotation (PCI-DSS 3.7.4, 4.2.1): the encryption key ring gets a new key at least yearly, and the
+	// back-end certificate lives at most 398 days (operator settings).
+	ControlKeyRotation = "KeyRotation"
+	// ControlMinimumRetention (HIPAA 164.316(b)(2)): the data is kept at least 6 years after the Tenant's deletion.
+	ControlMinimumRetention = "MinimumRetention"
+	// ControlErasure (GDPR 5(1)(e), 17): the data is erased once its retention period is over.
+	ControlErasure = "Erasure"
+	// ControlEncryptionAtRest (HIPAA 164.312(a)(2)(iv), GDPR 32): the tenant has an encryption key ring, rotated.
+	ControlEncryptionAtRest = "EncryptionAtRest"
+)
+
 // DatabaseSpec is the tenant's database.
 // +kubebuilder:validation:XValidation:rule="self.server == oldSelf.server && self.model == oldSelf.model",message="the server and model of a tenant's database cannot change: its data would have to move"
 type DatabaseSpec struct {
@@ -532,7 +609,7 @@ type TenantStatus struct {
 	Phase TenantPhase `json:"phase,omitempty"`
 
 	// conditions describe each area of the tenant: Ready, NamespaceReady, NetworkIsolated, AccessConfigured,
-	// QuotaEnforced, SecretsReady, BackendReady and, with spec.database, DatabaseReady.
+	// QuotaEnforced, SecretsReady, BackendReady, with spec.database DatabaseReady, and with spec.compliance Compliant.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -592,6 +669,9 @@ const (
 	ConditionBackendReady     = "BackendReady"
 	// ConditionDatabaseReady is reported only for a Tenant with spec.database.
 	ConditionDatabaseReady = "DatabaseReady"
+	// ConditionCompliant is reported only for a Tenant with spec.compliance: whether every control of its profiles
+	// holds, each listed in the message. It does not count towards Ready.
+	ConditionCompliant = "Compliant"
 )
 
 // Tenant is one customer of the platform: a namespace locked down by default-deny networking, least-privilege RBAC,
@@ -682,6 +762,11 @@ const (
 	// ReasonNotReady is no longer set: a Ready condition that is False carries the reason of the first area that
 	// failed, else of the first area not ready yet.
 	ReasonNotReady = "NotReady"
+	// ReasonControlsMet: every control of the tenant's compliance profiles holds (Compliant True).
+	ReasonControlsMet = "ControlsMet"
+	// ReasonControlNotMet: a control of the tenant's compliance profiles does not hold (an operator setting, or what
+	// its class gives); the Compliant message names it and says why.
+	ReasonControlNotMet = "ControlNotMet"
 	// ReasonDatabaseServerUnknown: no database server is registered under spec.database.server, or its registration
 	// cannot be used; the message says why.
 	ReasonDatabaseServerUnknown = "DatabaseServerUnknown"

@@ -180,12 +180,21 @@ func TestCasesGolden(t *testing.T) {
 		out: func(t *testing.T) []byte {
 			tenant := everyField()
 			objects := []Object{
-				{Area: AreaNamespace, Obj: RetainedNamespace(tenant, nil)},
+				{Area: AreaNamespace, Obj: RetainedNamespace(tenant, nil, nil)},
 				{Area: AreaQuota, Obj: RetainedQuota(tenant)},
 				{Area: AreaNetwork, Obj: DefaultDeny(tenant)},
 				{Area: AreaBackend, Obj: ScaledDownBackend(tenant, map[string]string{AnnotationSecretsVersion: "0123456789abcdef"})},
 			}
 			return goldenObjects(t, objects)
+		},
+	}, {
+		// HIPAA without a retention of its own: held six years from the deletion, then kept.
+		name: "retained-hipaa",
+		out: func(t *testing.T) []byte {
+			tenant := everyField()
+			tenant.Spec.Compliance = []tenancyv1alpha1.ComplianceProfile{tenancyv1alpha1.ComplianceHIPAA}
+			retainedAt := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+			return goldenObjects(t, []Object{{Area: AreaNamespace, Obj: RetainedNamespace(tenant, nil, RetentionFor(tenant, retainedAt))}})
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {

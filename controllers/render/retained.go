@@ -17,7 +17,10 @@ limitations under the License.
 package render
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,16 +33,111 @@ import (
 // What a Tenant deleted with deletionPolicy Retain leaves: its namespace marked retained, a quota that allows no
 // pods, default-deny, and the back-end scaled to zero. Everything else the operator made is revoked.
 
+// AnnotationRetention records on a retained namespace how long it is kept and what then (a Retention, in JSON): the
+// Tenant that said so is gone. LabelRetentionHold marks one that no one may delete before its period is over (the
+// retention-hold guardrail); the operator takes it off when the period is over.
+// FinalizerEraseDatabase holds a namespace to erase until the tenant's database is erased too: the namespace's
+// record is the only one left of it.
+const (
+	AnnotationRetention    = OperatorKeyPrefix + "retention"
+	LabelRetentionHold     = OperatorKeyPrefix + "retention-hold"
+	FinalizerEraseDatabase = OperatorKeyPrefix + "erase-database"
+)
+
+// Retention is the retention of a retained namespace: from when, until when, what then, and the database to erase
+// with it.
+type Retention struct {
+	RetainedAt  time.Time                       `json:"retainedAt"`
+	Until       time.Time                       `json:"until"`
+	AfterPeriod tenancyv1alpha1.RetentionAction `json:"afterPeriod"`
+	// Database is the tenant's database, erased with the namespace (Erase only).
+	Database *RetainedDatabase `json:"database,omitempty"`
+}
+
+// RetainedDatabase is where a retained tenant's database is.
+type RetainedDatabase struct {
+	Server string                        `json:"server"`
+	Model  tenancyv1alpha1.DatabaseModel `json:"model"`
+	Role   string                        `json:"role"`
+}
+
+// RetentionFor is the retention of t's namespace retained at retainedAt; nil when it is kept as long as the admin
+// wants (EffectiveRetention).
+func RetentionFor(t *tenancyv1alpha1.Tenant, retainedAt time.Time) *Retention {
+	spec := EffectiveRetention(t)
+	if spec == nil {
+		return nil
+	}
+	r := &Retention{RetainedAt: retainedAt.UTC(), Until: retainedAt.Add(spec.Period.Duration).UTC(), AfterPeriod: spec.AfterPeriod}
+	if db := t.Spec.Database; db != nil && spec.AfterPeriod == tenancyv1alpha1.RetentionErase {
+		r.Database = &RetainedDatabase{Server: db.Server, Model: db.Model, Role: DatabaseRole(t)}
+	}
+	return r
+}
+
+// RetentionOf is the retention recorded on a retained namespace; nil when there is none or it cannot be read (the
+// namespace is then kept, which loses nothing).
+func RetentionOf(ns *corev1.Namespace) *Retention {
+	if ns.GetAnnotations()[AnnotationRetained] != markTrue {
+		return nil
+	}
+	return recordOf(ns)
+}
+
+// recordOf is the retention recorded on ns, retained or taken back; nil for none.
+func recordOf(ns *corev1.Namespace) *Retention {
+	raw, ok := ns.GetAnnotations()[AnnotationRetention]
+	if !ok {
+		return nil
+	}
+	r := &Retention{}
+	if err := json.Unmarshal([]byte(raw), r); err != nil || r.Until.IsZero() {
+		return nil
+	}
+	return r
+}
+
 // RetainedNamespace is the tenant's namespace, marked as retained: a new Tenant of the same name may take it back
 // (spec.adoptRetainedNamespace), no other. c is the class the namespace had (see AppliedClass): it keeps its metadata.
-func RetainedNamespace(t *tenancyv1alpha1.Tenant, c *Class) *corev1.Namespace {
+// retention, when not nil, is recorded on it, and a namespace kept at least that long is held.
+func RetainedNamespace(t *tenancyv1alpha1.Tenant, c *Class, retention *Retention) *corev1.Namespace {
 	ns := desiredNamespace(WithClass(t, c), c)
 	ns.Annotations = maps.Clone(ns.Annotations)
 	if ns.Annotations == nil {
 		ns.Annotations = map[string]string{}
 	}
 	ns.Annotations[AnnotationRetained] = markTrue
+	if retention != nil {
+		recordRetention(ns, retention)
+		if retention.Database != nil {
+			ns.Finalizers = []string{FinalizerEraseDatabase}
+		}
+	}
 	return ns
+}
+
+// recordRetention writes r on ns, held when it is kept at least its period. ns's maps are its own.
+func recordRetention(ns *corev1.Namespace, r *Retention) {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		panic(fmt.Sprintf("a retention always marshals: %v", err)) // times and strings
+	}
+	ns.Annotations[AnnotationRetention] = string(raw)
+	if r.AfterPeriod == tenancyv1alpha1.RetentionKeep {
+		ns.Labels = maps.Clone(ns.Labels)
+		ns.Labels[LabelRetentionHold] = markTrue
+	}
+}
+
+// Hold is the hold a tenant namespace carries (a retention with afterPeriod Keep, labelled held), retained or taken
+// back since: a Tenant that takes the namespace back keeps it until its period is over. nil for none.
+func Hold(ns *corev1.Namespace) *Retention {
+	r := recordOf(ns)
+	if r == nil || r.AfterPeriod != tenancyv1alpha1.RetentionKeep || ns.Labels[LabelRetentionHold] != markTrue {
+		return nil
+	}
+	r.Database = nil
+	return r
 }
 
 // RetainedQuota allows a retained namespace no pods: nothing runs while nobody is in charge of it, and the

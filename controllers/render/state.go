@@ -19,6 +19,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"time"
 
@@ -85,6 +86,9 @@ type Observed struct {
 	Class *Class
 	// Shared are the originals of the tenant's shared objects found in the operator's namespace, by SharedKey.
 	Shared map[string]client.Object
+	// Hold is the retention hold of the namespace the tenant took back (render.Hold): it stays until its period is
+	// over, whatever the new Tenant says. nil for none.
+	Hold *Retention
 }
 
 // Desired is everything the tenant should have, computed by the pure builders, and when to come back (the earliest
@@ -100,7 +104,7 @@ type Desired struct {
 // DesiredState renders a Tenant into its objects, in the order they are created in a new namespace. It reads no
 // cluster state beyond observed, and takes its clock and randomness from it, so it is deterministic under test.
 func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*Desired, error) {
-	t = WithClass(t, observed.Class)
+	t = WithCompliance(WithClass(t, observed.Class))
 	d := &Desired{}
 	add := func(a Area, objs ...client.Object) {
 		for _, o := range objs {
@@ -110,7 +114,9 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 	// The order is the order of creation in a new namespace. Quota and limits come first: they bind every pod
 	// created after them. Access comes last: until the tenant's people are bound, no one but the operator (and
 	// cluster admins) can create anything in the new namespace, so nothing there can collide with what it creates.
-	add(AreaNamespace, desiredNamespace(t, observed.Class))
+	ns, holdEnds := heldNamespace(t, observed)
+	d.RequeueAt = holdEnds
+	add(AreaNamespace, ns)
 	add(AreaQuota, desiredQuota(t, cfg), desiredLimitRange(t, cfg))
 	for _, np := range desiredNetworkPolicies(t, cfg, observed.AllowedBy) {
 		add(AreaNetwork, np)
@@ -181,6 +187,21 @@ func DesiredState(t *tenancyv1alpha1.Tenant, cfg Config, observed Observed) (*De
 	}
 	d.addAccess(t, cfg)
 	return d, nil
+}
+
+// heldNamespace is the tenant's namespace, with the retention hold it took back until the hold ends (then the
+// next pass lets it go).
+func heldNamespace(t *tenancyv1alpha1.Tenant, observed Observed) (ns *corev1.Namespace, holdEnds time.Time) {
+	ns = desiredNamespace(t, observed.Class)
+	if h := observed.Hold; h != nil && observed.Now.Before(h.Until) {
+		ns.Annotations, ns.Labels = maps.Clone(ns.Annotations), maps.Clone(ns.Labels)
+		if ns.Annotations == nil {
+			ns.Annotations = map[string]string{}
+		}
+		recordRetention(ns, h)
+		return ns, h.Until
+	}
+	return ns, time.Time{}
 }
 
 // addAccess adds the RoleBindings of the tenant's people, their extra roles, and the owners' access to their Tenant.

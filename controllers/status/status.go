@@ -53,6 +53,8 @@ type Inputs struct {
 	PodsRunning int
 	// Class is the class generation the tenant was rendered with (and its namespace records); nil for none.
 	Class *render.Class
+	// Controls are the states of the controls of the tenant's compliance profiles (render.Controls).
+	Controls []render.ControlState
 }
 
 // appliedClass is the class generation the tenant's namespace records: while the namespace fails, the one reported
@@ -112,6 +114,7 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 			}
 		}
 	}
+	setCompliant(t, &s, in.Controls)
 	if b := in.Backend; b != nil && b.Deployment != nil {
 		s.Backend = &tenancyv1alpha1.BackendStatus{
 			Ready:         fmt.Sprintf("%d/%d", b.Deployment.Status.ReadyReplicas, ptr.Deref(b.Deployment.Spec.Replicas, 1)),
@@ -143,6 +146,30 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 	}
 	sortConditions(s.Conditions)
 	return s
+}
+
+// setCompliant sets the Compliant condition of a tenant with compliance profiles from the states of their controls,
+// those not met first; it removes it from a tenant without.
+func setCompliant(t *tenancyv1alpha1.Tenant, s *tenancyv1alpha1.TenantStatus, controls []render.ControlState) {
+	if len(t.Spec.Compliance) == 0 {
+		meta.RemoveStatusCondition(&s.Conditions, tenancyv1alpha1.ConditionCompliant)
+		return
+	}
+	var met, notMet []string
+	for _, c := range controls {
+		if c.Met {
+			met = append(met, c.String())
+		} else {
+			notMet = append(notMet, c.String())
+		}
+	}
+	c := metav1.Condition{Type: tenancyv1alpha1.ConditionCompliant, Status: metav1.ConditionTrue, Reason: tenancyv1alpha1.ReasonControlsMet,
+		Message: strings.Join(met, "; "), ObservedGeneration: t.Generation}
+	if len(notMet) > 0 {
+		c.Status, c.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonControlNotMet
+		c.Message = strings.Join(append(notMet, met...), "; ")
+	}
+	meta.SetStatusCondition(&s.Conditions, c)
 }
 
 // failureReasons are the reasons that fail a tenant: the operator will not get past them alone.

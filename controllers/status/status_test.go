@@ -188,3 +188,33 @@ func TestSuspendedStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestCompliantStatus: Compliant lists every control, those not met first; it is False when one is not met, does not
+// make the tenant not Ready, and goes away with the tenant's profiles.
+func TestCompliantStatus(t *testing.T) {
+	tenant := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme", Generation: 4}}
+	tenant.Spec.Compliance = []tenancyv1alpha1.ComplianceProfile{tenancyv1alpha1.CompliancePCIDSS}
+	controls := []render.ControlState{
+		{Profile: tenancyv1alpha1.CompliancePCIDSS, Control: tenancyv1alpha1.ControlRestrictedEgress, Met: true, Detail: "no internet egress"},
+		{Profile: tenancyv1alpha1.CompliancePCIDSS, Control: tenancyv1alpha1.ControlKeyRotation, Detail: "never rotated"},
+	}
+	got := Compute(tenant, Inputs{QuotaEnforced: true, Controls: controls})
+	c := meta.FindStatusCondition(got.Conditions, tenancyv1alpha1.ConditionCompliant)
+	want := "PCI-DSS KeyRotation NOT met: never rotated; PCI-DSS RestrictedEgress met: no internet egress"
+	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != tenancyv1alpha1.ReasonControlNotMet || c.Message != want || c.ObservedGeneration != 4 {
+		t.Fatalf("Compliant = %+v, want False %s %q", c, tenancyv1alpha1.ReasonControlNotMet, want)
+	}
+	if got.Phase != tenancyv1alpha1.TenantPhaseReady {
+		t.Errorf("phase %s: a control not met made the tenant not Ready", got.Phase)
+	}
+	controls[1].Met = true
+	tenant.Status = got
+	got = Compute(tenant, Inputs{QuotaEnforced: true, Controls: controls})
+	if c := meta.FindStatusCondition(got.Conditions, tenancyv1alpha1.ConditionCompliant); c.Status != metav1.ConditionTrue || c.Reason != tenancyv1alpha1.ReasonControlsMet {
+		t.Errorf("Compliant = %+v, want True %s", c, tenancyv1alpha1.ReasonControlsMet)
+	}
+	tenant.Status, tenant.Spec.Compliance = got, nil
+	if c := meta.FindStatusCondition(Compute(tenant, Inputs{QuotaEnforced: true}).Conditions, tenancyv1alpha1.ConditionCompliant); c != nil {
+		t.Errorf("Compliant %+v kept after the profiles were removed", c)
+	}
+}

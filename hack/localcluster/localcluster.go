@@ -87,8 +87,8 @@ type Options struct {
 	CRDDirectoryPaths []string
 	// Scheme is used to install CRDs; defaults to client-go's scheme.
 	Scheme *runtime.Scheme
-	// AuditPolicy replaces the audit policy (which records every request, with bodies for writes outside Secrets
-	// and ConfigMaps), e.g. to record only one client's requests.
+	// AuditPolicy replaces the audit policy (config/audit/audit-policy.yaml, the one the project ships), e.g. to
+	// record only one client's requests.
 	AuditPolicy string
 	// AuthenticationConfig, when set, is the apiserver's structured authentication configuration
 	// (--authentication-config), e.g. config/authentication with a test OIDC issuer.
@@ -197,7 +197,17 @@ func (c *Cluster) startAPIServer(assets string) error {
 	auditPolicy := filepath.Join(c.WorkDir, "audit-policy.yaml")
 	policy := c.opts.AuditPolicy
 	if policy == "" {
-		policy = auditPolicyYAML
+		// The policy the project ships (config/audit), so that what the tests read from the log is what a cluster
+		// running it records.
+		root, err := RepoRoot()
+		if err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(filepath.Join(root, "config", "audit", "audit-policy.yaml"))
+		if err != nil {
+			return err
+		}
+		policy = string(raw)
 	}
 	if err := os.WriteFile(auditPolicy, []byte(policy), 0o600); err != nil {
 		return err
@@ -418,25 +428,6 @@ resources:
             - name: key1
               secret: KEY
       - identity: {}
-`
-
-// auditPolicyYAML records who did what. Secrets, ConfigMaps and token requests are logged at Metadata level so
-// that no secret value ever reaches the audit log; writes elsewhere are logged with their request body.
-const auditPolicyYAML = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
-  - level: None
-    nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version"]
-  - level: Metadata
-    resources:
-      - group: ""
-        resources: [secrets, configmaps, serviceaccounts/token]
-      - group: authentication.k8s.io
-        resources: [tokenreviews]
-  - level: Request
-    verbs: [create, update, patch, delete, deletecollection]
-  - level: Metadata
 `
 
 // assetsDir finds the folder of control-plane binaries.

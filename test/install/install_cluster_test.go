@@ -306,6 +306,22 @@ func testAlertMetrics(ctx context.Context, t *testing.T, inst *installation) {
 		t.Errorf("Argo CD health of the conflicting tenant: %+v", h)
 	}
 
+	// A tenant deleted with a retention period: its retained namespace has a retention end until it is erased.
+	retained := &tenancyv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "retained"}, Spec: tenancyv1alpha1.TenantSpec{
+		DeletionPolicy: tenancyv1alpha1.DeletionPolicyRetain,
+		Retention:      &tenancyv1alpha1.RetentionSpec{Period: metav1.Duration{Duration: time.Hour}, AfterPeriod: tenancyv1alpha1.RetentionErase},
+	}}
+	if err := inst.k8s.Create(ctx, retained); err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "tenant retained has its namespace", func(ctx context.Context) (bool, error) {
+		err := inst.k8s.Get(ctx, client.ObjectKeyFromObject(retained), retained)
+		return err == nil && meta.IsStatusConditionTrue(retained.Status.Conditions, tenancyv1alpha1.ConditionNamespaceReady), err
+	})
+	if err := inst.k8s.Delete(ctx, retained); err != nil {
+		t.Fatal(err)
+	}
+
 	rules := find(decode(t, renderChart(t, "--set", "prometheusRule.enabled=true")), "PrometheusRule")
 	if len(rules) != 1 {
 		t.Fatalf("%d PrometheusRules rendered", len(rules))
@@ -335,6 +351,12 @@ func testAlertMetrics(ctx context.Context, t *testing.T, inst *installation) {
 	})
 	if m.Sum("tenant_operator_reconcile_errors_total", `reason="NamespaceConflict"`) == 0 {
 		t.Error("the namespace conflict was not counted as a reconcile error")
+	}
+	if end := m.Sum("tenant_operator_retention_end_timestamp_seconds", `namespace="retained"`, `after_period="Erase"`); end < float64(time.Now().Add(50*time.Minute).Unix()) {
+		t.Errorf("retention end of namespace retained = %v, want an hour after its deletion", end)
+	}
+	if _, err := inst.cluster.Kubectl(ctx, nil, "delete", "namespace", "retained", "--wait=false"); err != nil {
+		t.Errorf("the admin deletes the retained namespace before its period is over: %v", err)
 	}
 	if expiry := m.Sum("tenant_operator_certificate_expiry_timestamp_seconds", `tenant="globex"`); expiry < float64(time.Now().Add(24*time.Hour).Unix()) {
 		t.Errorf("globex's certificate expiry = %v", expiry)
