@@ -171,6 +171,10 @@ build: $(MANAGER) ## Build the manager binary into bin/manager.
 $(MANAGER):
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(MANAGER) .
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-tenant: with bin/ on the PATH, kubectl tenant audit <tenant>.
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/kubectl-tenant ./hack/kubectl-tenant
+
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .

@@ -63,6 +63,7 @@ type flags struct {
 	maxConcurrentReconciles int
 	classRolloutRate        float64
 	classRolloutBurst       int
+	auditInterval           time.Duration
 	pprofAddr               string
 	operator                render.Config
 	zap                     zap.Options
@@ -101,6 +102,8 @@ func parseFlags() flags {
 	flag.Float64Var(&f.classRolloutRate, "class-rollout-rate", controllers.DefaultClassRolloutRate,
 		"Tenants per second that move to a TenantClass's new generation when the class changes.")
 	flag.IntVar(&f.classRolloutBurst, "class-rollout-burst", 5, "Tenants that move to a changed TenantClass at once, before the rate applies.")
+	flag.DurationVar(&f.auditInterval, "audit-interval", 24*time.Hour,
+		"How often each tenant's access is audited (who can do what, guardrails, rotations; status condition Audited); 0 disables it.")
 	flag.StringVar(&f.pprofAddr, "pprof-bind-address", "",
 		"The address Go's pprof profiles are served on, unauthenticated: bind it to localhost only. Empty disables it.")
 	f.zap = zap.Options{Development: false}
@@ -265,6 +268,7 @@ func run(f flags) error {
 		MaxConcurrentReconciles: f.maxConcurrentReconciles,
 		ClassRolloutRate:        f.classRolloutRate,
 		ClassRolloutBurst:       f.classRolloutBurst,
+		AuditInterval:           f.auditInterval,
 		Version:                 version,
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)

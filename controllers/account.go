@@ -60,6 +60,7 @@ func (r *TenantReconciler) account(ctx context.Context, s *tenantScope) error {
 		case steady:
 			how := map[change]string{changeCreated: "recreated", changeUpdated: "restored"}[a.change]
 			driftCorrections.WithLabelValues(kind).Inc()
+			s.memo.driftSinceAudit++
 			r.event(t, corev1.EventTypeWarning, "DriftCorrected", "Apply", fmt.Sprintf("Drift corrected: %s %s %s", how, kind, objectRef(obj)))
 			log.Info("Corrected drift", "kind", kind, "name", obj.GetName(), "namespace", obj.GetNamespace(), "how", how)
 		case a.change == changeCreated:

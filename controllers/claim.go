@@ -59,6 +59,12 @@ func (r *TenantReconciler) claimNamespace(ctx context.Context, t *tenancyv1alpha
 	switch {
 	case err == nil:
 		memo.claimedNamespace = "" // the cache knows now
+		if t.Spec.AdoptRetainedNamespace && ns.Annotations[render.AnnotationRetained] == markedTrue {
+			// Taking a retained namespace back: as the apiserver has it now, since its erasure may just have begun.
+			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(ns), ns); err != nil {
+				return nil, false, nil, err
+			}
+		}
 		return namespaceClaimProblem(t, ns), false, ns, nil
 	case !apierrors.IsNotFound(err):
 		return nil, false, nil, err

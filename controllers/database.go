@@ -137,12 +137,12 @@ func databaseProblem(t *tenancyv1alpha1.Tenant, err error) *render.Problem {
 	return &render.Problem{Reason: tenancyv1alpha1.ReasonDatabaseFailed, Message: err.Error()}
 }
 
-// releaseDatabase carries out the deletion policy on the tenant's database: Delete erases its data and role, Retain
-// ends every login of its role and keeps the rest. done is false while that cannot be done (the server does not
+// releaseDatabase carries out the deletion on the tenant's database: erase (deletionPolicy Delete, no hold) removes
+// its data and role, otherwise every login of its role ends and the rest is kept. done is false while that cannot be done (the server does not
 // answer, its registration is broken): nothing is let go until it is, and the tenant comes back after a backoff.
 // A server no longer registered at all cannot be reached: its database is left as it is, which an Event says, and
 // the deletion goes on (nothing is erased that the admin did not get to see).
-func (r *TenantReconciler) releaseDatabase(ctx context.Context, s *tenantScope) (done bool, retry time.Duration, err error) {
+func (r *TenantReconciler) releaseDatabase(ctx context.Context, s *tenantScope, erase bool) (done bool, retry time.Duration, err error) {
 	t := s.tenant
 	if t.Spec.Database == nil {
 		return true, 0, nil
@@ -159,7 +159,7 @@ func (r *TenantReconciler) releaseDatabase(ctx context.Context, s *tenantScope) 
 		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 		defer cancel()
 		want := database.Want{Role: render.DatabaseRole(t), Model: t.Spec.Database.Model}
-		if t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete {
+		if erase {
 			err = r.Databases.Remove(ctx, *lookup.server, want)
 		} else {
 			err = r.Databases.Retire(ctx, *lookup.server, want)

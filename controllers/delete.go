@@ -18,6 +18,8 @@ package controllers
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -51,9 +53,23 @@ func (r *TenantReconciler) deleteNamespace(ctx context.Context, t *tenancyv1alph
 	return false, nil
 }
 
+// activeHold is the retention hold on the tenant's namespace that has not ended yet (a namespace the tenant took
+// back under one); nil for none.
+func (r *TenantReconciler) activeHold(ctx context.Context, t *tenancyv1alpha1.Tenant) (*render.Retention, error) {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: render.TenantNamespace(t)}, ns); err != nil || !isManagedBy(ns, t.Name) {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if h := render.Hold(ns); h != nil && r.Clock().Before(h.Until) {
+		return h, nil
+	}
+	return nil, nil
+}
+
 // retainNamespace keeps the namespace and its data but revokes all access, scales the back-end to zero and marks the
-// namespace retained (the forms are render's, see retained.go). A new Tenant of the same name takes it back.
-func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant) (bool, error) {
+// namespace retained (the forms are render's, see retained.go). A new Tenant of the same name takes it back. A hold
+// the namespace carries (hold) is kept: it is retained at least until the hold ends.
+func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alpha1.Tenant, hold *render.Retention) (bool, error) {
 	ns := &corev1.Namespace{}
 	if err := r.Get(ctx, client.ObjectKey{Name: render.TenantNamespace(t)}, ns); err != nil || !isManagedBy(ns, t.Name) {
 		return true, client.IgnoreNotFound(err)
@@ -87,7 +103,11 @@ func (r *TenantReconciler) retainNamespace(ctx context.Context, t *tenancyv1alph
 	if earlier := render.RetentionOf(ns); earlier != nil {
 		retainedAt = earlier.RetainedAt
 	}
-	retention := render.RetentionFor(t, retainedAt)
+	retention := render.WithHold(render.RetentionFor(t, retainedAt), hold, retainedAt)
+	if hold != nil && t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete && ns.Annotations[render.AnnotationRetained] != markedTrue {
+		r.event(t, corev1.EventTypeWarning, "NamespaceHeld", "Delete", fmt.Sprintf("Namespace %s is held for a retention period until %s: "+
+			"it is retained, and its database kept, instead of deleted (deletionPolicy Delete)", ns.Name, hold.Until.Format(time.RFC3339)))
+	}
 	if err := fieldManager.ApplyObject(ctx, r.Client, render.RetainedNamespace(t, render.AppliedClass(ns), retention)); err != nil {
 		return false, err
 	}

@@ -39,8 +39,11 @@ func TestPackagesImportOnlyWhatTheirDocSays(t *testing.T) {
 			"sigs.k8s.io/controller-runtime/pkg/client", "sigs.k8s.io/structured-merge-diff/"),
 		"slimcache": append(kube, "k8s.io/client-go/tools/cache", "sigs.k8s.io/controller-runtime/pkg/client", module+"api/",
 			module+"controllers/render", module+"controllers/ssa", module+"controllers/status"),
-		"pki":         append(kube, "sigs.k8s.io/controller-runtime/pkg/client"),
-		"database":    append(kube, "github.com/jackc/pgx/v5", module+"api/", module+"controllers/render"),
+		"pki":      append(kube, "sigs.k8s.io/controller-runtime/pkg/client"),
+		"database": append(kube, "github.com/jackc/pgx/v5", module+"api/", module+"controllers/render"),
+		"audit":    append(kube, module+"api/", module+"controllers/render"),
+		"accessreview": append(kube, "sigs.k8s.io/controller-runtime/pkg/client", module+"api/", module+"controllers/audit",
+			module+"controllers/render"),
 		"metricsauth": append(kube, "github.com/go-logr/logr", "k8s.io/client-go/kubernetes/typed/", "k8s.io/client-go/rest", "sigs.k8s.io/controller-runtime/pkg/metrics/server"),
 	}
 	dirs, err := os.ReadDir(".")

@@ -27,6 +27,12 @@ import (
 // from what the apiserver holds. Only the tenant's own reconcile uses it, and controller-runtime never runs two of
 // those at once, so it needs no lock of its own.
 type tenantMemo struct {
+	// auditFindings are the findings of the tenant's last access audit (findingKey): a new one brings an Event.
+	// audited is when this process last audited the tenant; firstAudit when a tenant found overdue is first audited.
+	auditFindings       map[string]bool
+	audited, firstAudit time.Time
+	// driftSinceAudit counts the drift corrections since the last audit (in this process).
+	driftSinceAudit int
 	// phase is the phase the tenant's metric series last reported.
 	phase tenancyv1alpha1.TenantPhase
 	// conditions are the condition types and statuses the tenant's condition series last reported.

@@ -24,10 +24,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// metricTenant is the label naming a tenant; metricNamespace one naming a namespace.
+// metricTenant is the label naming a tenant; metricRetainedNamespace one naming a retained namespace (not
+// "namespace", which Prometheus sets to the operator's own on every series it scrapes).
 const (
-	metricTenant    = "tenant"
-	metricNamespace = "namespace"
+	metricTenant            = "tenant"
+	metricRetainedNamespace = "retained_namespace"
 )
 
 // The operator's own metrics, beside controller-runtime's. Tenant names are label values: one series per tenant is
@@ -76,7 +77,12 @@ var (
 		Name: "tenant_operator_retention_end_timestamp_seconds",
 		Help: "When the retention period of each retained namespace that has one ends (Unix time), with what happens then " +
 			"(Erase, Keep); the series goes once that is done.",
-	}, []string{metricNamespace, "after_period"})
+	}, []string{metricRetainedNamespace, "after_period"})
+	auditFindings = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tenant_operator_audit_findings",
+		Help: "Findings of each tenant's last access audit (--audit-interval): subjects the Tenant does not name, more than it grants, " +
+			"guardrails missing, rotations overdue, a certificate expiring.",
+	}, []string{metricTenant})
 	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "tenant_operator_build_info",
 		Help: "1, labelled with the operator's version, the source revision it was built from and the Go version.",
@@ -85,7 +91,7 @@ var (
 
 func init() {
 	metrics.Registry.MustRegister(driftCorrections, secretRotations, reconcileErrors, certificateExpiry, certificateRenewal,
-		tenantPhase, tenantCondition, databaseStatements, retentionActions, retentionEnd, buildInfo)
+		tenantPhase, tenantCondition, databaseStatements, retentionActions, retentionEnd, auditFindings, buildInfo)
 }
 
 // recordBuildInfo sets tenant_operator_build_info for this binary.
@@ -117,4 +123,5 @@ func forgetMetrics(tenant string) {
 	secretRotations.DeletePartialMatch(only)
 	certificateExpiry.DeleteLabelValues(tenant)
 	certificateRenewal.DeleteLabelValues(tenant)
+	auditFindings.DeleteLabelValues(tenant)
 }

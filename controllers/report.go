@@ -19,13 +19,17 @@ package controllers
 import (
 	"context"
 	"errors"
+	"math"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/audit"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/controllers/status"
 )
@@ -53,7 +57,7 @@ func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Res
 	results := s.results
 	computed := status.Compute(t, status.Inputs{
 		Failures: results.failures, Backend: s.backend, QuotaEnforced: s.quotaEnforced, Secrets: s.desired.SecretTimes,
-		PodsRunning: s.podsRunning, Class: s.class, Controls: render.Controls(t, s.class, r.Config),
+		PodsRunning: s.podsRunning, Class: s.class, Controls: render.Controls(t, s.class, r.Config), Audit: auditOutcome(s.audit),
 	})
 	r.recordMetrics(s, computed)
 	if err := errors.Join(results.err(), s.pruneErr); err != nil {
@@ -65,6 +69,9 @@ func (r *TenantReconciler) report(ctx context.Context, s *tenantScope) (ctrl.Res
 	}
 	if s.classRetry > 0 {
 		result = sooner(result, s.classRetry)
+	}
+	if s.auditRetry > 0 {
+		result = sooner(result, s.auditRetry)
 	}
 	if s.podsRunning > 0 {
 		result = sooner(result, suspendRecheck)
@@ -139,4 +146,19 @@ func sooner(r ctrl.Result, after time.Duration) ctrl.Result {
 		r.RequeueAfter = after
 	}
 	return r
+}
+
+// auditOutcome is what the status says of an audit report: its counts, and each finding; nil for no audit this pass.
+func auditOutcome(r *audit.Report) *status.Audit {
+	if r == nil {
+		return nil
+	}
+	// Counts of subjects and findings: a namespace's RoleBindings are far fewer than 2^31.
+	out := &status.Audit{Summary: tenancyv1alpha1.AuditSummary{Time: metav1.NewTime(r.Time),
+		Subjects: int32(min(len(r.Subjects), math.MaxInt32)), Findings: int32(min(len(r.Findings), math.MaxInt32)), //nolint:gosec // bounded above
+		DriftCorrections: int32(min(r.DriftCorrections, math.MaxInt32))}} //nolint:gosec // bounded above
+	for _, f := range r.Findings {
+		out.Findings = append(out.Findings, strings.TrimSpace(f.Kind+" "+f.Subject)+": "+f.Detail)
+	}
+	return out
 }

@@ -91,7 +91,7 @@ func (r *RetentionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if due.AfterPeriod == tenancyv1alpha1.RetentionErase {
 		return ctrl.Result{}, r.erase(ctx, ns.Name)
 	}
-	return ctrl.Result{}, r.release(ctx, ns, due)
+	return ctrl.Result{}, r.release(ctx, ns.Name)
 }
 
 // erase deletes a namespace whose period is over, as the apiserver has it now: a new Tenant that took it back
@@ -103,8 +103,8 @@ func (r *RetentionReconciler) erase(ctx context.Context, name string) error {
 		return client.IgnoreNotFound(err)
 	}
 	retention := render.RetentionOf(ns)
-	if retention == nil || retention.AfterPeriod != tenancyv1alpha1.RetentionErase || !ns.DeletionTimestamp.IsZero() {
-		return nil
+	if retention == nil || retention.AfterPeriod != tenancyv1alpha1.RetentionErase || !ns.DeletionTimestamp.IsZero() || r.Clock().Before(retention.Until) {
+		return nil // taken back, or retained again, since the cache showed it
 	}
 	rv := ns.ResourceVersion
 	if err := r.Delete(ctx, ns, client.Preconditions{UID: &ns.UID, ResourceVersion: &rv}); err != nil {
@@ -147,14 +147,14 @@ func (r *RetentionReconciler) eraseDatabase(ctx context.Context, name string) (c
 
 // removeDatabase erases db, or says why it is left as it is; retry is set while its server cannot be reached.
 func (r *RetentionReconciler) removeDatabase(ctx context.Context, ns *corev1.Namespace, db *render.RetainedDatabase) (retry time.Duration, err error) {
-	tenant := ns.Labels[render.LabelTenant]
-	err = r.APIReader.Get(ctx, client.ObjectKey{Name: tenant}, &tenancyv1alpha1.Tenant{})
-	if err == nil {
+	tenant, namesake := ns.Labels[render.LabelTenant], &tenancyv1alpha1.Tenant{}
+	err = r.APIReader.Get(ctx, client.ObjectKey{Name: tenant}, namesake)
+	if err == nil && namesake.Spec.Database != nil && namesake.Spec.Database.Server == db.Server && render.DatabaseRole(namesake) == db.Role {
 		r.event(ns, corev1.EventTypeWarning, "DatabaseKept", fmt.Sprintf("The database of role %s on server %s is left as it is: Tenant %s exists again and signs in as that role",
 			db.Role, db.Server, tenant))
 		return 0, nil
 	}
-	if !apierrors.IsNotFound(err) {
+	if client.IgnoreNotFound(err) != nil {
 		return 0, err
 	}
 	lookup, err := findDatabaseServer(ctx, r.APIReader, r.OperatorNamespace, db.Server)
@@ -181,8 +181,18 @@ func (r *RetentionReconciler) removeDatabase(ctx context.Context, ns *corev1.Nam
 
 // release lifts the hold of a namespace kept at least its period: it stays, retained (until the admin deletes it) or
 // a new Tenant's.
-func (r *RetentionReconciler) release(ctx context.Context, ns *corev1.Namespace, retention *render.Retention) error {
-	patch := client.MergeFrom(ns.DeepCopy())
+func (r *RetentionReconciler) release(ctx context.Context, name string) error {
+	// As the apiserver has it now, and only as read: a look at a namespace the cache still shows held releases
+	// nothing twice.
+	ns := &corev1.Namespace{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	retention := render.Hold(ns)
+	if retention == nil || r.Clock().Before(retention.Until) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(ns.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	delete(ns.Labels, render.LabelRetentionHold)
 	if err := r.Patch(ctx, ns, patch); err != nil {
 		return client.IgnoreNotFound(err)
@@ -196,7 +206,7 @@ func (r *RetentionReconciler) release(ctx context.Context, ns *corev1.Namespace,
 
 // forgetRetention drops the retention end series of a namespace whose retention is done.
 func forgetRetention(namespace string) {
-	retentionEnd.DeletePartialMatch(map[string]string{metricNamespace: namespace})
+	retentionEnd.DeletePartialMatch(map[string]string{metricRetainedNamespace: namespace})
 }
 
 func (r *RetentionReconciler) event(ns *corev1.Namespace, eventType, reason, message string) {

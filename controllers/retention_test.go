@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,9 +91,9 @@ func TestRetentionErase(t *testing.T) {
 	erasedBefore := testutil.ToFloat64(retentionActions.WithLabelValues(retentionErased))
 	ns := retainWith(ctx, t, "erased-later", 2*time.Hour, tenancyv1alpha1.RetentionErase)
 	until := render.RetentionOf(ns).Until
-	if got := testutil.ToFloat64(retentionEnd.WithLabelValues(ns.Name, "Erase")); got != float64(until.Unix()) {
-		t.Errorf("retention end metric %v, want %d", got, until.Unix())
-	}
+	eventually(ctx, t, "the retention end exported", func(context.Context) (bool, error) {
+		return testutil.CollectAndCount(retentionEnd) > 0 && testutil.ToFloat64(retentionEnd.WithLabelValues(ns.Name, "Erase")) == float64(until.Unix()), nil
+	})
 
 	// An hour before the end, a look at it erases nothing and comes back at the end.
 	testClock.Advance(time.Hour)
@@ -109,8 +110,8 @@ func TestRetentionErase(t *testing.T) {
 	defer testClock.Advance(-2 * time.Hour)
 	pokeNamespace(ctx, t, ns.Name)
 	eventually(ctx, t, "namespace erased once its period is over", func(ctx context.Context) (bool, error) { return erasing(ctx, ns.Name) })
-	if got := testutil.ToFloat64(retentionActions.WithLabelValues(retentionErased)); got != erasedBefore+1 {
-		t.Errorf("erased counter %v, want %v", got, erasedBefore+1)
+	if got := testutil.ToFloat64(retentionActions.WithLabelValues(retentionErased)); got < erasedBefore+1 {
+		t.Errorf("erased counter %v, want at least %v", got, erasedBefore+1)
 	}
 	waitForNamespaceEvent(ctx, t, ns.Name, "RetentionErased", "namespace erased")
 }
@@ -146,8 +147,9 @@ func TestRetentionKeep(t *testing.T) {
 	if !ns.DeletionTimestamp.IsZero() || ns.Annotations[render.AnnotationRetained] != "true" {
 		t.Fatalf("kept namespace deleted or no longer retained: %v", ns.Annotations)
 	}
-	if got := testutil.ToFloat64(retentionActions.WithLabelValues(retentionReleased)); got != releasedBefore+1 {
-		t.Errorf("released counter %v, want %v", got, releasedBefore+1)
+	// At least this one: moving the clock may end other tests' holds too.
+	if got := testutil.ToFloat64(retentionActions.WithLabelValues(retentionReleased)); got < releasedBefore+1 {
+		t.Errorf("released counter %v, want at least %v", got, releasedBefore+1)
 	}
 	waitForNamespaceEvent(ctx, t, ns.Name, "RetentionReleased", "it is kept, and may now be deleted")
 	if err := k8s.Delete(ctx, ns); err != nil {
@@ -156,8 +158,8 @@ func TestRetentionKeep(t *testing.T) {
 }
 
 // TestRetentionHoldSurvivesAdoption: a Tenant that takes a held namespace back keeps the hold: with deletionPolicy
-// Delete it could otherwise erase at once what must be kept. Once the period is over the hold goes, and the Tenant's
-// deletion with it.
+// Delete it could otherwise erase at once what must be kept. Deleting it retains the namespace, still held; once the
+// period is over the hold goes.
 func TestRetentionHoldSurvivesAdoption(t *testing.T) {
 	ctx := needCluster(t)
 	ns := retainWith(ctx, t, "held-adopted", time.Hour, tenancyv1alpha1.RetentionKeep)
@@ -178,6 +180,19 @@ func TestRetentionHoldSurvivesAdoption(t *testing.T) {
 		t.Fatalf("deleting a held namespace taken back: %v, want Forbidden by retention-hold", err)
 	}
 
+	// Deleting the Tenant (deletionPolicy Delete) retains the namespace instead, held as before.
+	if err := k8s.Delete(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitGone(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(ns), ns); err != nil || !ns.DeletionTimestamp.IsZero() ||
+		ns.Labels[render.LabelRetentionHold] != "true" || render.RetentionOf(ns) == nil || render.RetentionOf(ns).AfterPeriod != tenancyv1alpha1.RetentionKeep {
+		t.Fatalf("the held namespace after its adopter's deletion: labels %v, annotations %v, err %v; want retained and held", ns.Labels, ns.Annotations, err)
+	}
+	waitForTenantEvent(ctx, t, again.Name, "NamespaceHeld")
+
 	testClock.Advance(time.Hour)
 	defer testClock.Advance(-time.Hour)
 	pokeNamespace(ctx, t, ns.Name)
@@ -185,10 +200,20 @@ func TestRetentionHoldSurvivesAdoption(t *testing.T) {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(ns), ns)
 		return err == nil && ns.Labels[render.LabelRetentionHold] == "", err
 	})
-	if err := k8s.Delete(ctx, again); err != nil {
-		t.Fatal(err)
-	}
-	eventually(ctx, t, "the namespace deleted with its Tenant (deletionPolicy Delete)", func(ctx context.Context) (bool, error) { return erasing(ctx, ns.Name) })
+}
+
+// waitForTenantEvent waits for an Event with this reason on the (cluster-scoped) Tenant named tenant.
+func waitForTenantEvent(ctx context.Context, t *testing.T, tenant, reason string) {
+	t.Helper()
+	eventually(ctx, t, "a "+reason+" event", func(ctx context.Context) (bool, error) {
+		var evs eventsv1.EventList
+		if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
+			return false, err
+		}
+		return slices.ContainsFunc(evs.Items, func(e eventsv1.Event) bool {
+			return e.Regarding.Kind == "Tenant" && e.Regarding.Name == tenant && e.Reason == reason
+		}), nil
+	})
 }
 
 // waitForNamespaceEvent waits for an Event on namespace ns (recorded in default: a namespace is cluster-scoped) with

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/audit"
 	"github.com/tenant-operator/tenant-operator/controllers/database"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
 	"github.com/tenant-operator/tenant-operator/controllers/status"
@@ -60,6 +61,9 @@ type tenantScope struct {
 	pruneErr error
 	// stopPods: the pods of a suspended tenant's namespace not gone yet.
 	podsRunning int
+	// auditAccess: the audit report of this pass, if one was due, and when the next is.
+	audit      *audit.Report
+	auditRetry time.Duration
 	// observeOutcome.
 	backend        *status.Backend
 	quotaEnforced  bool

@@ -54,6 +54,8 @@ type Options struct {
 	// when 0), after a first ClassRolloutBurst at once.
 	ClassRolloutRate  float64
 	ClassRolloutBurst int
+	// AuditInterval is how often each tenant's access is audited; 0 never.
+	AuditInterval time.Duration
 	// Version is the operator's, for tenant_operator_build_info ("dev" when empty).
 	Version string
 	// Clock and Rand default to the real ones; tests inject theirs.
@@ -118,6 +120,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Databases:               opts.Databases,
 		Shared:                  shared,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+		AuditInterval:           opts.AuditInterval,
 		ClassRollout:            rate.NewLimiter(rate.Limit(opts.ClassRolloutRate), opts.ClassRolloutBurst),
 	}
 	if err := r.SetupWithManager(mgr); err != nil {

@@ -56,6 +56,8 @@ type TenantReconciler struct {
 	Databases *database.Provisioner
 
 	MaxConcurrentReconciles int
+	// AuditInterval is how often each tenant's access is audited (auditAccess); 0 never.
+	AuditInterval time.Duration
 
 	memos memos
 }
@@ -104,6 +106,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) 
 		r.stopPods,          // the pods of a suspended tenant, once its quota lets none start
 		r.account,           // Events, metrics and logs of what apply and prune changed
 		r.observeOutcome,    // the back-end and the quota as they are now
+		r.auditAccess,       // who can do what, when the tenant's audit is due
 	}
 	for _, phase := range phases {
 		if err := phase(ctx, s); err != nil {
@@ -126,19 +129,26 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) 
 	if err := r.writeStatus(ctx, s, status.Terminating(t)); err != nil {
 		return ctrl.Result{}, err
 	}
+	// A namespace this tenant took back under a retention hold is retained, whatever its deletion policy: its data
+	// must be kept until the hold ends.
+	hold, err := r.activeHold(ctx, t)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	erase := t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete && hold == nil
 	// The database first: while its server cannot be reached, the namespace (and the Secret with the credentials)
 	// stays, so that nothing is let go half-way.
-	done, retry, err := r.releaseDatabase(ctx, s)
+	done, retry, err := r.releaseDatabase(ctx, s, erase)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if !done {
 		return ctrl.Result{RequeueAfter: retry}, nil
 	}
-	if t.Spec.DeletionPolicy == tenancyv1alpha1.DeletionPolicyDelete {
+	if erase {
 		done, err = r.deleteNamespace(ctx, t)
 	} else {
-		done, err = r.retainNamespace(ctx, t)
+		done, err = r.retainNamespace(ctx, t, hold)
 	}
 	if err != nil || !done {
 		// Namespace deletion is watched; the periodic check is a safety net.

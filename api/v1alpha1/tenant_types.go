@@ -609,7 +609,8 @@ type TenantStatus struct {
 	Phase TenantPhase `json:"phase,omitempty"`
 
 	// conditions describe each area of the tenant: Ready, NamespaceReady, NetworkIsolated, AccessConfigured,
-	// QuotaEnforced, SecretsReady, BackendReady, with spec.database DatabaseReady, and with spec.compliance Compliant.
+	// QuotaEnforced, SecretsReady, BackendReady, with spec.database DatabaseReady, with spec.compliance Compliant, and
+	// once audited Audited.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -628,6 +629,24 @@ type TenantStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Secrets []SecretStatus `json:"secrets,omitempty"`
+
+	// audit sums up the operator's last access audit of the tenant (--audit-interval); kubectl tenant audit shows
+	// the whole report.
+	// +optional
+	Audit *AuditSummary `json:"audit,omitempty"`
+}
+
+// AuditSummary is the outcome of an access audit: counts, never a secret.
+type AuditSummary struct {
+	// time the audit ran.
+	Time metav1.Time `json:"time"`
+	// subjects reviewed: the Tenant's people and everyone else bound in its namespace.
+	Subjects int32 `json:"subjects"`
+	// findings flagged; the Audited condition lists them.
+	Findings int32 `json:"findings"`
+	// driftCorrections are the tenant's objects the operator found changed or deleted, and restored, since the
+	// audit before (counted by the operator's process: a restart starts again from 0).
+	DriftCorrections int32 `json:"driftCorrections"`
 }
 
 // AppliedClass is a generation of a TenantClass.
@@ -669,6 +688,9 @@ const (
 	ConditionBackendReady     = "BackendReady"
 	// ConditionDatabaseReady is reported only for a Tenant with spec.database.
 	ConditionDatabaseReady = "DatabaseReady"
+	// ConditionAudited reports the last access audit (--audit-interval): True with no findings, False with them,
+	// listed in the message. It does not count towards Ready.
+	ConditionAudited = "Audited"
 	// ConditionCompliant is reported only for a Tenant with spec.compliance: whether every control of its profiles
 	// holds, each listed in the message. It does not count towards Ready.
 	ConditionCompliant = "Compliant"
@@ -762,6 +784,11 @@ const (
 	// ReasonNotReady is no longer set: a Ready condition that is False carries the reason of the first area that
 	// failed, else of the first area not ready yet.
 	ReasonNotReady = "NotReady"
+	// ReasonNoFindings: the last access audit flagged nothing (Audited True).
+	ReasonNoFindings = "NoFindings"
+	// ReasonAuditFindings: the last access audit flagged something: a subject the Tenant does not name, more than it
+	// grants, a guardrail missing, a rotation overdue, a certificate expiring; the Audited message lists them.
+	ReasonAuditFindings = "AuditFindings"
 	// ReasonControlsMet: every control of the tenant's compliance profiles holds (Compliant True).
 	ReasonControlsMet = "ControlsMet"
 	// ReasonControlNotMet: a control of the tenant's compliance profiles does not hold (an operator setting, or what

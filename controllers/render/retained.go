@@ -75,6 +75,19 @@ func RetentionFor(t *tenancyv1alpha1.Tenant, retainedAt time.Time) *Retention {
 	return r
 }
 
+// WithHold is the retention of a namespace retained at retainedAt while it carries hold (see Hold): kept at least
+// until the hold ends, longer if r says so; r itself when there is no hold.
+func WithHold(r, hold *Retention, retainedAt time.Time) *Retention {
+	if hold == nil {
+		return r
+	}
+	out := &Retention{RetainedAt: retainedAt.UTC(), Until: hold.Until, AfterPeriod: tenancyv1alpha1.RetentionKeep}
+	if r != nil && r.Until.After(out.Until) {
+		out.Until = r.Until
+	}
+	return out
+}
+
 // RetentionOf is the retention recorded on a retained namespace; nil when there is none or it cannot be read (the
 // namespace is then kept, which loses nothing).
 func RetentionOf(ns *corev1.Namespace) *Retention {

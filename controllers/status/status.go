@@ -23,6 +23,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 
@@ -55,6 +57,14 @@ type Inputs struct {
 	Class *render.Class
 	// Controls are the states of the controls of the tenant's compliance profiles (render.Controls).
 	Controls []render.ControlState
+	// Audit is the outcome of the access audit run in this pass; nil when none was due (the last one stands).
+	Audit *Audit
+}
+
+// Audit is the outcome of an access audit: its counts, and each finding in words.
+type Audit struct {
+	Summary  tenancyv1alpha1.AuditSummary
+	Findings []string
 }
 
 // appliedClass is the class generation the tenant's namespace records: while the namespace fails, the one reported
@@ -115,6 +125,7 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 		}
 	}
 	setCompliant(t, &s, in.Controls)
+	setAudited(t, &s, in.Audit)
 	if b := in.Backend; b != nil && b.Deployment != nil {
 		s.Backend = &tenancyv1alpha1.BackendStatus{
 			Ready:         fmt.Sprintf("%d/%d", b.Deployment.Status.ReadyReplicas, ptr.Deref(b.Deployment.Spec.Replicas, 1)),
@@ -146,6 +157,42 @@ func Compute(t *tenancyv1alpha1.Tenant, in Inputs) tenancyv1alpha1.TenantStatus 
 	}
 	sortConditions(s.Conditions)
 	return s
+}
+
+// maxConditionMessage is the CRD's bound on a condition's message.
+const maxConditionMessage = 32768
+
+// setAudited records the outcome of an access audit: the summary, and the Audited condition listing the findings. With
+// no audit this pass, the last one stands.
+func setAudited(t *tenancyv1alpha1.Tenant, s *tenancyv1alpha1.TenantStatus, a *Audit) {
+	if a == nil {
+		s.Audit = t.Status.Audit.DeepCopy()
+		return
+	}
+	summary := a.Summary
+	s.Audit = &summary
+	c := metav1.Condition{Type: tenancyv1alpha1.ConditionAudited, Status: metav1.ConditionTrue, Reason: tenancyv1alpha1.ReasonNoFindings,
+		Message: fmt.Sprintf("Audited %s: %d subject(s), %d drift correction(s) since the audit before, no findings",
+			summary.Time.UTC().Format(time.RFC3339), summary.Subjects, summary.DriftCorrections), ObservedGeneration: t.Generation}
+	if len(a.Findings) > 0 {
+		// The first few, in the CRD's bounds: kubectl tenant audit shows them all.
+		const shown = 10
+		listed := strings.Join(a.Findings[:min(len(a.Findings), shown)], "; ")
+		if len(a.Findings) > shown {
+			listed += fmt.Sprintf("; and %d more", len(a.Findings)-shown)
+		}
+		c.Status, c.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonAuditFindings
+		c.Message = fmt.Sprintf("Audited %s: %d subject(s), %d drift correction(s) since the audit before, %d finding(s): %s",
+			summary.Time.UTC().Format(time.RFC3339), summary.Subjects, summary.DriftCorrections, len(a.Findings), listed)
+		if len(c.Message) > maxConditionMessage {
+			cut := maxConditionMessage
+			for cut > 0 && !utf8.RuneStart(c.Message[cut]) {
+				cut--
+			}
+			c.Message = c.Message[:cut]
+		}
+	}
+	meta.SetStatusCondition(&s.Conditions, c)
 }
 
 // setCompliant sets the Compliant condition of a tenant with compliance profiles from the states of their controls,

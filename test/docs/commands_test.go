@@ -108,6 +108,10 @@ var inline = map[string]step{
 	"kustomize edit set image controller=<registry>/tenant-operator:<tag>": {cluster: mainCluster, dir: "config/manager", check: checkImageSet},
 	"helm template tenant-operator charts/tenant-operator -n tenant-operator-system --set prometheusRule.enabled=true --show-only templates/prometheusrule.yaml": {
 		check: checkPrometheusRule},
+	// docs/guardrails.md, Access audit; README.
+	"make plugin": {skip: "builds bin/kubectl-tenant: test/security's TestAccessAuditPlugin builds the same package and runs it through kubectl"},
+	"kubectl tenant audit <tenant>": {skip: "needs the plugin on the PATH and a tenant whose people act: test/security's " +
+		"TestAccessAuditPlugin runs it through kubectl, table and -o json, and checks what it reports"},
 	// docs/operations.md, Observability; docs/runbooks.md.
 	"kubectl get events -n default --field-selector involvedObject.kind=Namespace": {skip: "the Events of retained namespaces whose " +
 		"retention ends: none on this cluster, where no period ends; the envtest TestRetentionErase and TestRetentionKeep read them"},

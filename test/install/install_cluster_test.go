@@ -60,12 +60,14 @@ func TestKustomizeInstall(t *testing.T) {
 	inst.applySamples(ctx, t)
 }
 
-// TestHelmInstall: the chart with its default values is a complete install; on it, a Tenant managed the way Argo CD
-// manages it stays untouched, and the alerts' metrics exist.
+// TestHelmInstall: the chart with its default values (but the audit interval) is a complete install; on it, a Tenant
+// managed the way Argo CD manages it stays untouched, and the alerts' metrics exist.
 func TestHelmInstall(t *testing.T) {
 	// An outer limit only: the install waits on conditions; a whole install under -race on 2 cores can take minutes.
 	ctx := withTimeout(t, 6*time.Minute)
-	inst := install(ctx, t, renderChart(t, "--set", "tenants.extraRoles={"+extraRole+"}"))
+	// An audit interval of a minute: each tenant is first audited 30 to 60 seconds after its creation, so that the
+	// audit's metric, which an alert uses, is exported within the test.
+	inst := install(ctx, t, renderChart(t, "--set", "tenants.extraRoles={"+extraRole+"}", "--set", "manager.auditInterval=1m"))
 	if sa := inst.deployment.Spec.Template.Spec.ServiceAccountName; sa != releaseName {
 		t.Errorf("the chart's operator runs as %s", sa)
 	}
@@ -352,7 +354,7 @@ func testAlertMetrics(ctx context.Context, t *testing.T, inst *installation) {
 	if m.Sum("tenant_operator_reconcile_errors_total", `reason="NamespaceConflict"`) == 0 {
 		t.Error("the namespace conflict was not counted as a reconcile error")
 	}
-	if end := m.Sum("tenant_operator_retention_end_timestamp_seconds", `namespace="retained"`, `after_period="Erase"`); end < float64(time.Now().Add(50*time.Minute).Unix()) {
+	if end := m.Sum("tenant_operator_retention_end_timestamp_seconds", `retained_namespace="retained"`, `after_period="Erase"`); end < float64(time.Now().Add(50*time.Minute).Unix()) {
 		t.Errorf("retention end of namespace retained = %v, want an hour after its deletion", end)
 	}
 	if _, err := inst.cluster.Kubectl(ctx, nil, "delete", "namespace", "retained", "--wait=false"); err != nil {

@@ -22,6 +22,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +35,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tenant-operator/tenant-operator/controllers/audit"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
+	"github.com/tenant-operator/tenant-operator/hack/kubectl-tenant/plugin"
 )
 
 // auditEvent is what the tests read of an apiserver audit event.
@@ -141,4 +146,81 @@ func TestAuditTrail(t *testing.T) {
 			t.Fatalf("the audit log holds a Secret's body (%s %s/%s, level %s)", e.Verb, e.ObjectRef.Namespace, e.ObjectRef.Name, e.Level)
 		}
 	}
+}
+
+// TestAccessAuditPlugin: kubectl tenant audit, found by kubectl on the PATH as plugins are, reports alpha's people
+// with what the apiserver lets them do, flags the colleague its owner bound (a subject the Tenant does not name, and
+// who granted it), finds every guardrail in force, and every attempt it makes as the owner refused.
+func TestAccessAuditPlugin(t *testing.T) {
+	skipShort(t)
+	ctx := context.Background()
+	colleague := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: alphaNS, Name: "audit-colleague"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: render.TenantViewerRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "cora@alpha.example"}},
+	}
+	if err := as(t, alphaOwner).Create(ctx, colleague); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), colleague) })
+
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "kubectl-tenant"), "./hack/kubectl-tenant")
+	build.Dir = filepath.Join("..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the plugin: %v\n%s", err, out)
+	}
+	// As a user runs it: kubectl finds kubectl-tenant on the PATH; the kubeconfig comes from the environment, since
+	// kubectl takes no flag before a plugin's name.
+	kubectl := func(args ...string) []byte {
+		t.Helper()
+		assets := os.Getenv("KUBEBUILDER_ASSETS")
+		if assets == "" {
+			assets = filepath.Join("..", "..", "bin", "envtest")
+		}
+		cmd := exec.CommandContext(ctx, filepath.Join(assets, "kubectl"), args...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.KubeconfigPath, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	out := kubectl("tenant", "audit", alphaNS, "-o", "json")
+	var r plugin.Result
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out)
+	}
+	// alpha names its owners by their SSO group.
+	owner := slices.IndexFunc(r.Subjects, func(s audit.SubjectReport) bool { return s.Subject.Name == alphaOwner.groups[0] })
+	if owner < 0 {
+		t.Fatalf("the owner is not in the report: %+v", r.Subjects)
+	}
+	if s := r.Subjects[owner]; !slices.Contains(s.Allowed, "create pods/exec") || slices.Contains(s.Allowed, "update resourcequotas") || len(s.Beyond) > 0 {
+		t.Errorf("the owner's permissions: allowed %v, beyond %v; want exec, not the quota, nothing beyond", s.Allowed, s.Beyond)
+	}
+	var colleagueFlagged bool
+	for _, f := range r.Findings {
+		switch {
+		case f.Kind == audit.FindingUnlistedSubject && f.Subject == "User cora@alpha.example":
+			colleagueFlagged = strings.Contains(f.Detail, "granted by "+alphaOwner.name)
+		case f.Kind == audit.FindingGuardrailMissing || f.Kind == "GuardrailNotEffective":
+			t.Errorf("finding %+v", f)
+		}
+	}
+	if !colleagueFlagged {
+		t.Errorf("the colleague the owner bound is not flagged with who granted it: %+v", r.Findings)
+	}
+	if len(r.Attempts) != 4 || slices.ContainsFunc(r.Attempts, func(a plugin.Attempt) bool { return !a.Refused }) {
+		t.Errorf("attempts as the owner %+v, want 4, all refused", r.Attempts)
+	}
+
+	table := kubectl("tenant", "audit", alphaNS)
+	for _, want := range []string{"SUBJECT", "LISTED AS", "Group " + alphaOwner.groups[0], "GUARDRAIL", "Drift corrections since the last audit:",
+		"FINDINGS:", "UnlistedSubject"} {
+		if !strings.Contains(string(table), want) {
+			t.Errorf("the table does not show %q:\n%s", want, table)
+		}
+	}
+	t.Logf("kubectl tenant audit %s:\n%s", alphaNS, table)
 }
