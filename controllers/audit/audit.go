@@ -195,6 +195,9 @@ const (
 	FindingBeyondGrant = "BeyondGrant"
 	// FindingGuardrailMissing: a guardrail policy is not in force.
 	FindingGuardrailMissing = "GuardrailMissing"
+	// FindingGuardrailNotEffective: a guardrail in force let the tenant's own owner through (the plugin's dry-run
+	// attempts).
+	FindingGuardrailNotEffective = "GuardrailNotEffective"
 	// FindingRotationOverdue: a generated secret is older than its rotation period.
 	FindingRotationOverdue = "RotationOverdue"
 	// FindingCertificateExpiring: the back-end certificate is in the last sixth of its lifetime.

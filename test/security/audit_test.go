@@ -204,7 +204,7 @@ func TestAccessAuditPlugin(t *testing.T) {
 		switch {
 		case f.Kind == audit.FindingUnlistedSubject && f.Subject == "User cora@alpha.example":
 			colleagueFlagged = strings.Contains(f.Detail, "granted by "+alphaOwner.name)
-		case f.Kind == audit.FindingGuardrailMissing || f.Kind == "GuardrailNotEffective":
+		case f.Kind == audit.FindingGuardrailMissing || f.Kind == audit.FindingGuardrailNotEffective:
 			t.Errorf("finding %+v", f)
 		}
 	}

@@ -184,7 +184,7 @@ func Audit(ctx context.Context, c client.Client, cfg *rest.Config, tenant string
 		}
 		for _, a := range result.Attempts {
 			if !a.Refused && !a.Inconclusive {
-				report.Findings = append(report.Findings, audit.Finding{Kind: "GuardrailNotEffective", Subject: result.AttemptsAs,
+				report.Findings = append(report.Findings, audit.Finding{Kind: audit.FindingGuardrailNotEffective, Subject: result.AttemptsAs,
 					Detail: a.What + " was not refused: " + a.Detail})
 			}
 		}
@@ -213,17 +213,18 @@ func driftCorrections(ctx context.Context, c client.Client, t *tenancyv1alpha1.T
 			at = e.Series.LastObservedTime.Time
 		}
 		if at.After(since) {
-			n += max(1, int(ptrDeref(e.Series)))
+			n += occurrences(e)
 		}
 	}
 	return n, nil
 }
 
-func ptrDeref(s *eventsv1.EventSeries) int32 {
-	if s == nil {
+// occurrences is how many times an Event happened: once, or as often as its series counts.
+func occurrences(e eventsv1.Event) int {
+	if e.Series == nil {
 		return 1
 	}
-	return s.Count
+	return max(1, int(e.Series.Count))
 }
 
 // tryAsOwner makes, as the tenant's owner and dry-run, what the guardrails must refuse.
