@@ -29,6 +29,7 @@ export VULNDB_VERSION := $(call modver,vuln,golang.org/x/vulndb)
 export KUSTOMIZE_VERSION := $(call modver,kustomize,sigs.k8s.io/kustomize/kustomize/v5)
 export KUBE_ROUTER_VERSION := $(call modver,kube-router,github.com/cloudnativelabs/kube-router/v2)
 export COREDNS_VERSION := $(call modver,coredns,github.com/coredns/coredns)
+export PROMETHEUS_VERSION := $(call modver,alerteval,github.com/prometheus/prometheus)
 
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)/controller-gen
 KUBE_APISERVER := $(BIN)/k8s-$(KUBERNETES_VERSION)/kube-apiserver
@@ -37,6 +38,8 @@ HELM := $(BIN)/helm-$(HELM_VERSION)/helm
 GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 GOVULNCHECK := $(BIN)/vuln-$(VULN_VERSION)/govulncheck
 KUSTOMIZE := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)/kustomize
+# alerteval is ours (hack/tools/alerteval): its folder is keyed by its source as well, as hack/build-tools.sh does.
+ALERTEVAL := $(BIN)/alerteval-$(PROMETHEUS_VERSION)-$(shell cat hack/tools/alerteval/main.go hack/tools/alerteval/go.sum | sha256sum | cut -c1-12)/alerteval
 MANAGER := $(BIN)/manager
 DEMO := $(BIN)/demo
 
@@ -101,6 +104,7 @@ verify: manifests generate ## Regenerate everything generated and fail when anyt
 .PHONY: lint
 lint: $(GOLANGCI_LINT) $(HELM) vulncheck ## Run golangci-lint (config in .golangci.yml, gosec included), helm lint and govulncheck.
 	$(GOLANGCI_LINT) run ./...
+	cd hack/tools/alerteval && $(GOLANGCI_LINT) run ./...
 	$(HELM) lint $(CHART)
 
 .PHONY: vulncheck
@@ -111,12 +115,13 @@ vulncheck: ## Check the code and its dependencies for known vulnerabilities (dat
 ##@ Test
 
 .PHONY: test
-test: vet $(MANAGER) control-plane node postgres $(HELM) $(KUSTOMIZE) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD), security, isolation and database.
-	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) SECURITY_REPORT=$(BIN)/escape-report.md ISOLATION_REPORT=$(BIN)/isolation-report.md DATABASE_REPORT=$(BIN)/database-report.md DOCS_REPORT=$(BIN)/docs-report.md $(GO) test $(GO_TEST_FLAGS) ./...
+test: vet $(MANAGER) control-plane node postgres $(HELM) $(KUSTOMIZE) $(ALERTEVAL) ## Run every test tier: unit, envtest integration, e2e, install (Helm, kustomize, Argo CD), security, isolation and database.
+	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) KUSTOMIZE_BINARY=$(KUSTOMIZE) ALERTEVAL_BINARY=$(ALERTEVAL) SECURITY_REPORT=$(BIN)/escape-report.md ISOLATION_REPORT=$(BIN)/isolation-report.md DATABASE_REPORT=$(BIN)/database-report.md DOCS_REPORT=$(BIN)/docs-report.md ALERTS_REPORT=$(BIN)/alerts-report.md $(GO) test $(GO_TEST_FLAGS) ./...
 	@cat $(BIN)/escape-report.md
 	@cat $(BIN)/isolation-report.md
 	@cat $(BIN)/database-report.md
 	@cat $(BIN)/docs-report.md
+	@cat $(BIN)/alerts-report.md
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests only (no control plane).
@@ -142,8 +147,8 @@ test-database: postgres ## Prove tenant data isolation in PostgreSQL with real S
 	@cat $(BIN)/database-report.md
 
 .PHONY: test-install
-test-install: $(MANAGER) control-plane $(HELM) ## Run the install tests: chart lint/template/install/upgrade, kustomize install, GitOps, Argo CD health check.
-	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) $(GO) test $(GO_TEST_FLAGS) ./test/install/... ./test/argocd/...
+test-install: $(MANAGER) control-plane $(HELM) $(ALERTEVAL) ## Run the install tests: chart lint/template/install/upgrade, kustomize install, GitOps, Argo CD health check, the chart's alerts firing.
+	MANAGER_BINARY=$(MANAGER) HELM_BINARY=$(HELM) ALERTEVAL_BINARY=$(ALERTEVAL) ALERTS_REPORT=$(BIN)/alerts-report.md $(GO) test $(GO_TEST_FLAGS) ./test/install/... ./test/argocd/...
 
 .PHONY: test-e2e
 test-e2e: $(MANAGER) control-plane ## Run the e2e tests: the manager binary against a local control plane.
@@ -186,7 +191,7 @@ docker-build-dry: ## Check the image build without a Docker engine: lint the Doc
 ##@ Tools
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) control-plane $(HELM) $(KUSTOMIZE) $(GOLANGCI_LINT) $(GOVULNCHECK) ## Build every tool into bin/ (skips what is already built at its version).
+tools: $(CONTROLLER_GEN) control-plane $(HELM) $(KUSTOMIZE) $(GOLANGCI_LINT) $(GOVULNCHECK) $(ALERTEVAL) ## Build every tool into bin/ (skips what is already built at its version).
 
 .PHONY: control-plane
 control-plane: $(KUBE_APISERVER) $(ETCD) ## Build etcd, kube-apiserver, kube-controller-manager and kubectl.
@@ -215,6 +220,8 @@ $(GOVULNCHECK):
 	hack/build-tools.sh vuln
 $(KUSTOMIZE):
 	hack/build-kustomize.sh
+$(ALERTEVAL):
+	hack/build-tools.sh alerteval
 
 .PHONY: tools-versions
 tools-versions: tools ## Print the version every built tool reports.

@@ -19,6 +19,7 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -64,6 +65,7 @@ type flags struct {
 	classRolloutRate        float64
 	classRolloutBurst       int
 	auditInterval           time.Duration
+	auditSink               bool
 	pprofAddr               string
 	operator                render.Config
 	zap                     zap.Options
@@ -104,6 +106,10 @@ func parseFlags() flags {
 	flag.IntVar(&f.classRolloutBurst, "class-rollout-burst", 5, "Tenants that move to a changed TenantClass at once, before the rate applies.")
 	flag.DurationVar(&f.auditInterval, "audit-interval", 24*time.Hour,
 		"How often each tenant's access is audited (who can do what, guardrails, rotations; status condition Audited); 0 disables it.")
+	flag.BoolVar(&f.auditSink, "audit-sink", false,
+		"Receive the apiserver's audit events (its audit webhook, batch mode) at "+controllers.AuditSinkPath+" on the metrics "+
+			"endpoint, and count refused requests in tenant namespaces by tenant, user and refuser "+
+			"(tenant_operator_denied_requests_total). Needs --metrics-secure: the apiserver's identity must be allowed to post there.")
 	flag.StringVar(&f.pprofAddr, "pprof-bind-address", "",
 		"The address Go's pprof profiles are served on, unauthenticated: bind it to localhost only. Empty disables it.")
 	f.zap = zap.Options{Development: false}
@@ -207,6 +213,10 @@ func run(f flags) error {
 	setupLog := ctrl.Log.WithName("setup")
 	setupLog.Info("Starting tenant-operator", "version", version, "operatorNamespace", f.operatorNamespace)
 
+	if f.auditSink && (!f.secureMetrics || f.metricsAddr == "0") {
+		// Whoever can post to the sink can make up refusals: it is served only behind the endpoint's authentication.
+		return errors.New("--audit-sink needs the metrics endpoint with --metrics-secure")
+	}
 	restConfig, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
@@ -269,6 +279,7 @@ func run(f flags) error {
 		ClassRolloutRate:        f.classRolloutRate,
 		ClassRolloutBurst:       f.classRolloutBurst,
 		AuditInterval:           f.auditInterval,
+		AuditSink:               f.auditSink,
 		Version:                 version,
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)

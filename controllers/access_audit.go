@@ -21,7 +21,6 @@ import (
 	"hash/fnv"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -102,7 +101,7 @@ func (r *TenantReconciler) auditAccess(ctx context.Context, s *tenantScope) erro
 		key := findingKey(f)
 		seen[key] = true
 		if !s.memo.auditFindings[key] {
-			r.event(t, corev1.EventTypeWarning, "AuditFinding", "Audit", truncate(f.Kind+" "+f.Subject+": "+f.Detail, maxEventNote))
+			r.event(t, corev1.EventTypeWarning, "AuditFinding", "Audit", render.Truncate(f.Kind+" "+f.Subject+": "+f.Detail, maxEventNote))
 		}
 	}
 	s.memo.auditFindings = seen
@@ -119,17 +118,6 @@ func findingKey(f audit.Finding) string {
 		return f.Kind
 	}
 	return f.Kind + "\x00" + f.Subject + "\x00" + f.Detail
-}
-
-// truncate keeps s within n bytes, on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // runAudit gathers the audit's inputs and answers its reviews (accessreview).

@@ -70,7 +70,7 @@ func TestAuditDue(t *testing.T) {
 // TestFindingEvents: an Event's note stays within the apiserver's limit, and a certificate counting down is the
 // same finding.
 func TestFindingEvents(t *testing.T) {
-	if got := truncate(strings.Repeat("é", 600), maxEventNote); len(got) > maxEventNote+len("…") || !utf8.ValidString(got) {
+	if got := render.Truncate(strings.Repeat("é", 600), maxEventNote); len(got) > maxEventNote || !utf8.ValidString(got) {
 		t.Errorf("truncated to %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
 	}
 	a := audit.Finding{Kind: audit.FindingCertificateExpiring, Detail: "expires in 3h"}

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -94,6 +95,7 @@ func (r *TenantReconciler) provisionDatabase(ctx context.Context, s *tenantScope
 		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 		err := r.Databases.Ensure(ctx, *s.databaseServer, database.Want{
 			Role: render.DatabaseRole(t), Model: t.Spec.Database.Model, Password: string(secret.Data[render.DatabaseKeyPass]), Login: true,
+			Owner: render.TenantNamespace(t),
 		})
 		cancel()
 		s.databaseProblem = databaseProblem(t, err)
@@ -133,6 +135,9 @@ func databaseProblem(t *tenancyv1alpha1.Tenant, err error) *render.Problem {
 	case errors.Is(err, database.ErrAuthenticationFailed):
 		return &render.Problem{Reason: tenancyv1alpha1.ReasonDatabaseAuthenticationFailed,
 			Message: fmt.Sprintf("Database server %s refused the credentials of its registration", server)}
+	case errors.Is(err, database.ErrRoleTaken):
+		return &render.Problem{Reason: tenancyv1alpha1.ReasonDatabaseRoleTaken,
+			Message: fmt.Sprintf("Database server %s: %s", server, strings.TrimPrefix(err.Error(), database.ErrRoleTaken.Error()+": "))}
 	}
 	return &render.Problem{Reason: tenancyv1alpha1.ReasonDatabaseFailed, Message: err.Error()}
 }
@@ -158,11 +163,16 @@ func (r *TenantReconciler) releaseDatabase(ctx context.Context, s *tenantScope, 
 	if lookup.problem == nil {
 		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 		defer cancel()
-		want := database.Want{Role: render.DatabaseRole(t), Model: t.Spec.Database.Model}
+		want := database.Want{Role: render.DatabaseRole(t), Model: t.Spec.Database.Model, Owner: render.TenantNamespace(t)}
 		if erase {
 			err = r.Databases.Remove(ctx, *lookup.server, want)
 		} else {
 			err = r.Databases.Retire(ctx, *lookup.server, want)
+		}
+		if errors.Is(err, database.ErrRoleTaken) {
+			// Never this tenant's: the data of the namespace the role belongs to stays as it is.
+			r.event(t, corev1.EventTypeNormal, tenancyv1alpha1.ReasonDatabaseRoleTaken, "Delete", databaseProblem(t, err).Message+": left as it is")
+			err = nil
 		}
 		if err == nil {
 			s.memo.databaseFailures = 0

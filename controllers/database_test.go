@@ -34,6 +34,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -92,7 +93,7 @@ func TestTenantDatabase(t *testing.T) {
 	t.Run("server unreachable", func(t *testing.T) { databaseServerUnreachable(ctx, t, pg) })
 	t.Run("deletion policies", func(t *testing.T) { databaseDeletionPolicies(ctx, t, pg) })
 	t.Run("retention erases the database", func(t *testing.T) { databaseRetentionErase(ctx, t, pg) })
-	t.Run("retention spares a namesake's database", func(t *testing.T) { databaseKeptForItsNamesake(ctx, t, pg) })
+	t.Run("a namesake waits for the erasure", func(t *testing.T) { databaseNamesakeWaitsForTheErasure(ctx, t, pg) })
 	t.Run("registration broken", func(t *testing.T) { databaseRegistrationBroken(ctx, t, pg) })
 	t.Run("rotation held while unreachable", func(t *testing.T) { databaseRotationHeld(ctx, t, pg) })
 }
@@ -411,27 +412,54 @@ func databaseRetentionErase(ctx context.Context, t *testing.T, pg *localpostgres
 	}
 }
 
-// databaseKeptForItsNamesake: a Tenant of the same name as one whose retained namespace is erased signs in as the
-// same role: the erasure of the old namespace leaves that database alone.
-func databaseKeptForItsNamesake(ctx context.Context, t *testing.T, pg *localpostgres.Server) {
+// databaseNamesakeWaitsForTheErasure: a Tenant of the same name as a deleted, retained one, in another namespace, would
+// sign in as the retained role and read the old tenant's data: it is refused (DatabaseRoleTaken) and nothing is done
+// to the role while the data is retained. The erasure of the old namespace erases that role, and the namesake then
+// gets a role of its own, with nothing of the old data in it.
+func databaseNamesakeWaitsForTheErasure(ctx context.Context, t *testing.T, pg *localpostgres.Server) {
 	db := &tenancyv1alpha1.DatabaseSpec{Server: "main", Model: tenancyv1alpha1.DatabaseModelSchemaPerTenant}
 	ns := retainWith(ctx, t, "db-namesake", time.Hour, tenancyv1alpha1.RetentionErase, func(t *tenancyv1alpha1.Tenant) { t.Spec.Database = db })
+	role := render.RetentionOf(ns).Database.Role
+	admin, err := pg.Connect(ctx, pg.AdminUser, pg.AdminPassword, "tenants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(context.Background()) }()
+	// The old tenant's data, as its back-end would have written it.
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE TABLE %s.secrets (v text); INSERT INTO %s.secrets VALUES ('old tenant'); ALTER TABLE %s.secrets OWNER TO %s",
+		pgx.Identifier{role}.Sanitize(), pgx.Identifier{role}.Sanitize(), pgx.Identifier{role}.Sanitize(), pgx.Identifier{role}.Sanitize())); err != nil {
+		t.Fatal(err)
+	}
+
 	again := newTenant("db-namesake", func(t *tenancyv1alpha1.Tenant) {
 		t.Spec.Namespace = "db-namesake-2"
 		t.Spec.Database = db
 	})
 	createTenant(ctx, t, again)
-	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonDatabaseRoleTaken)
+	if c := meta.FindStatusCondition(again.Status.Conditions, tenancyv1alpha1.ConditionDatabaseReady); !strings.Contains(c.Message, "namespace "+ns.Name+" ") {
+		t.Errorf("DatabaseReady message %q does not name the namespace whose data the role holds", c.Message)
+	}
+	if conn, err := connectAs(ctx, pg, databaseSecretOf(ctx, t, again)); err == nil {
+		_ = conn.Close(ctx)
+		t.Fatal("the namesake signs in as the retained role")
+	}
+
 	testClock.Advance(time.Hour)
 	defer testClock.Advance(-time.Hour)
 	pokeNamespace(ctx, t, ns.Name)
 	eventually(ctx, t, "old namespace erased", func(ctx context.Context) (bool, error) { return erasing(ctx, ns.Name) })
-	waitForNamespaceEvent(ctx, t, ns.Name, "DatabaseKept", "Tenant db-namesake exists again")
+	waitForEvent(ctx, t, "Namespace", ns.Name, "DatabaseErased", "role "+role+" on server main is erased")
+	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
 	conn, err := connectAs(ctx, pg, databaseSecretOf(ctx, t, again))
 	if err != nil {
-		t.Fatalf("the namesake's database after the old namespace's erasure: %v", err)
+		t.Fatalf("the namesake signs in to its own role: %v", err)
 	}
-	_ = conn.Close(ctx)
+	defer func() { _ = conn.Close(context.Background()) }()
+	var tables int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = $1", role).Scan(&tables); err != nil || tables != 0 {
+		t.Errorf("the namesake's schema holds %d tables (err %v), want none of the old tenant's", tables, err)
+	}
 }
 
 // databaseTakeBack: a new Tenant taking the retained namespace back signs in again, with the retained Secret's

@@ -44,6 +44,8 @@ func TestPackagesImportOnlyWhatTheirDocSays(t *testing.T) {
 		"audit":    append(kube, module+"api/", module+"controllers/render"),
 		"accessreview": append(kube, "sigs.k8s.io/controller-runtime/pkg/client", module+"api/", module+"controllers/audit",
 			module+"controllers/render"),
+		"auditsink": append(kube, "k8s.io/apiserver/pkg/apis/audit/v1", "sigs.k8s.io/controller-runtime/pkg/client",
+			module+"controllers/render"),
 		"metricsauth": append(kube, "github.com/go-logr/logr", "k8s.io/client-go/kubernetes/typed/", "k8s.io/client-go/rest", "sigs.k8s.io/controller-runtime/pkg/metrics/server"),
 	}
 	dirs, err := os.ReadDir(".")

@@ -83,6 +83,12 @@ var (
 		Help: "Findings of each tenant's last access audit (--audit-interval): subjects the Tenant does not name, more than it grants, " +
 			"guardrails missing, rotations overdue, a certificate expiring.",
 	}, []string{metricTenant})
+	deniedRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tenant_operator_denied_requests_total",
+		Help: "Requests refused in each tenant's namespace, by the user who made them and what refused them: a guardrail " +
+			"(its admission policy) or rbac, read from the apiserver's audit events (--audit-sink). Past 100 users of a tenant " +
+			"at a time, more count together as \"(other users)\"; a user not refused for 2 hours gives up its place and series.",
+	}, []string{metricTenant, "user", "denied_by"})
 	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "tenant_operator_build_info",
 		Help: "1, labelled with the operator's version, the source revision it was built from and the Go version.",
@@ -91,7 +97,7 @@ var (
 
 func init() {
 	metrics.Registry.MustRegister(driftCorrections, secretRotations, reconcileErrors, certificateExpiry, certificateRenewal,
-		tenantPhase, tenantCondition, databaseStatements, retentionActions, retentionEnd, auditFindings, buildInfo)
+		tenantPhase, tenantCondition, databaseStatements, retentionActions, retentionEnd, auditFindings, deniedRequests, buildInfo)
 }
 
 // recordBuildInfo sets tenant_operator_build_info for this binary.
@@ -124,4 +130,15 @@ func forgetMetrics(tenant string) {
 	certificateExpiry.DeleteLabelValues(tenant)
 	certificateRenewal.DeleteLabelValues(tenant)
 	auditFindings.DeleteLabelValues(tenant)
+}
+
+// deniedRequestsCounter is the audit sink's tenant_operator_denied_requests_total.
+type deniedRequestsCounter struct{}
+
+func (deniedRequestsCounter) Count(tenant, user, deniedBy string) {
+	deniedRequests.WithLabelValues(tenant, user, deniedBy).Inc()
+}
+
+func (deniedRequestsCounter) Forget(tenant, user string) {
+	deniedRequests.DeletePartialMatch(prometheus.Labels{metricTenant: tenant, "user": user})
 }

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -117,8 +118,8 @@ func (r *RetentionReconciler) erase(ctx context.Context, name string) error {
 }
 
 // eraseDatabase erases the database of a retained namespace being deleted (its period over, or deleted by an admin
-// before), then lets the namespace go. A Tenant of the same name signs in as the same role: its database is not this
-// namespace's to erase, and is left as it is.
+// before), then lets the namespace go. A role recorded as another namespace's tenant's (one made before owners were
+// recorded, since taken by a Tenant of the same name) is not this namespace's to erase, and is left as it is.
 func (r *RetentionReconciler) eraseDatabase(ctx context.Context, name string) (ctrl.Result, error) {
 	ns := &corev1.Namespace{}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
@@ -147,16 +148,6 @@ func (r *RetentionReconciler) eraseDatabase(ctx context.Context, name string) (c
 
 // removeDatabase erases db, or says why it is left as it is; retry is set while its server cannot be reached.
 func (r *RetentionReconciler) removeDatabase(ctx context.Context, ns *corev1.Namespace, db *render.RetainedDatabase) (retry time.Duration, err error) {
-	tenant, namesake := ns.Labels[render.LabelTenant], &tenancyv1alpha1.Tenant{}
-	err = r.APIReader.Get(ctx, client.ObjectKey{Name: tenant}, namesake)
-	if err == nil && namesake.Spec.Database != nil && namesake.Spec.Database.Server == db.Server && render.DatabaseRole(namesake) == db.Role {
-		r.event(ns, corev1.EventTypeWarning, "DatabaseKept", fmt.Sprintf("The database of role %s on server %s is left as it is: Tenant %s exists again and signs in as that role",
-			db.Role, db.Server, tenant))
-		return 0, nil
-	}
-	if client.IgnoreNotFound(err) != nil {
-		return 0, err
-	}
 	lookup, err := findDatabaseServer(ctx, r.APIReader, r.OperatorNamespace, db.Server)
 	switch {
 	case err != nil:
@@ -171,7 +162,13 @@ func (r *RetentionReconciler) removeDatabase(ctx context.Context, ns *corev1.Nam
 	}
 	ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
-	if err := r.Databases.Remove(ctx, *lookup.server, database.Want{Role: db.Role, Model: db.Model}); err != nil {
+	err = r.Databases.Remove(ctx, *lookup.server, database.Want{Role: db.Role, Model: db.Model, Owner: ns.Name})
+	if errors.Is(err, database.ErrRoleTaken) {
+		r.event(ns, corev1.EventTypeWarning, "DatabaseKept", fmt.Sprintf("The database of role %s on server %s is left as it is: the role is recorded as another namespace's tenant's",
+			db.Role, db.Server))
+		return 0, nil
+	}
+	if err != nil {
 		r.event(ns, corev1.EventTypeWarning, "ErasureWaiting", fmt.Sprintf("Erasing the database of role %s on server %s: %v; the erasure waits", db.Role, db.Server, err))
 		return retentionRetry, nil
 	}

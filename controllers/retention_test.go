@@ -113,7 +113,7 @@ func TestRetentionErase(t *testing.T) {
 	if got := testutil.ToFloat64(retentionActions.WithLabelValues(retentionErased)); got < erasedBefore+1 {
 		t.Errorf("erased counter %v, want at least %v", got, erasedBefore+1)
 	}
-	waitForNamespaceEvent(ctx, t, ns.Name, "RetentionErased", "namespace erased")
+	waitForEvent(ctx, t, "Namespace", ns.Name, "RetentionErased", "namespace erased")
 }
 
 // TestRetentionKeep: a namespace retained with afterPeriod Keep cannot be deleted, by a cluster admin either, until
@@ -151,7 +151,7 @@ func TestRetentionKeep(t *testing.T) {
 	if got := testutil.ToFloat64(retentionActions.WithLabelValues(retentionReleased)); got < releasedBefore+1 {
 		t.Errorf("released counter %v, want at least %v", got, releasedBefore+1)
 	}
-	waitForNamespaceEvent(ctx, t, ns.Name, "RetentionReleased", "it is kept, and may now be deleted")
+	waitForEvent(ctx, t, "Namespace", ns.Name, "RetentionReleased", "it is kept, and may now be deleted")
 	if err := k8s.Delete(ctx, ns); err != nil {
 		t.Errorf("the admin deletes a released namespace: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestRetentionHoldSurvivesAdoption(t *testing.T) {
 		ns.Labels[render.LabelRetentionHold] != "true" || render.RetentionOf(ns) == nil || render.RetentionOf(ns).AfterPeriod != tenancyv1alpha1.RetentionKeep {
 		t.Fatalf("the held namespace after its adopter's deletion: labels %v, annotations %v, err %v; want retained and held", ns.Labels, ns.Annotations, err)
 	}
-	waitForTenantEvent(ctx, t, again.Name, "NamespaceHeld")
+	waitForEvent(ctx, t, "Tenant", again.Name, "NamespaceHeld", "")
 
 	testClock.Advance(time.Hour)
 	defer testClock.Advance(-time.Hour)
@@ -202,34 +202,17 @@ func TestRetentionHoldSurvivesAdoption(t *testing.T) {
 	})
 }
 
-// waitForTenantEvent waits for an Event with this reason on the (cluster-scoped) Tenant named tenant.
-func waitForTenantEvent(ctx context.Context, t *testing.T, tenant, reason string) {
+// waitForEvent waits for an Event on the object of this kind and name (recorded in default: Tenants and namespaces
+// are cluster-scoped) with this reason and a note containing note.
+func waitForEvent(ctx context.Context, t *testing.T, kind, name, reason, note string) {
 	t.Helper()
-	eventually(ctx, t, "a "+reason+" event", func(ctx context.Context) (bool, error) {
+	eventually(ctx, t, fmt.Sprintf("a %s event on %s %s", reason, kind, name), func(ctx context.Context) (bool, error) {
 		var evs eventsv1.EventList
 		if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
 			return false, err
 		}
 		return slices.ContainsFunc(evs.Items, func(e eventsv1.Event) bool {
-			return e.Regarding.Kind == "Tenant" && e.Regarding.Name == tenant && e.Reason == reason
+			return e.Regarding.Kind == kind && e.Regarding.Name == name && e.Reason == reason && strings.Contains(e.Note, note)
 		}), nil
-	})
-}
-
-// waitForNamespaceEvent waits for an Event on namespace ns (recorded in default: a namespace is cluster-scoped) with
-// this reason and a note containing what.
-func waitForNamespaceEvent(ctx context.Context, t *testing.T, ns, reason, what string) {
-	t.Helper()
-	eventually(ctx, t, "a "+reason+" event", func(ctx context.Context) (bool, error) {
-		var evs eventsv1.EventList
-		if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
-			return false, err
-		}
-		for _, e := range evs.Items {
-			if e.Regarding.Kind == "Namespace" && e.Regarding.Name == ns && e.Reason == reason && strings.Contains(e.Note, what) {
-				return true, nil
-			}
-		}
-		return false, nil
 	})
 }

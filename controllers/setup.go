@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/controllers/auditsink"
 	"github.com/tenant-operator/tenant-operator/controllers/database"
 	"github.com/tenant-operator/tenant-operator/controllers/pki"
 	"github.com/tenant-operator/tenant-operator/controllers/render"
@@ -46,6 +47,10 @@ var caLabels = map[string]string{render.LabelManagedBy: render.ManagedByValue, r
 // of the class (placement, runtime class), and a mistake in it is seen on the first tenants before it reaches all.
 const DefaultClassRolloutRate = 1.0
 
+// AuditSinkPath is where the metrics endpoint receives the apiserver's audit events (Options.AuditSink); the
+// apiserver's identity needs the nonResourceURL's post verb.
+const AuditSinkPath = "/audit-events"
+
 type Options struct {
 	render.Config
 	// MaxConcurrentReconciles is how many Tenants are reconciled in parallel.
@@ -56,6 +61,10 @@ type Options struct {
 	ClassRolloutBurst int
 	// AuditInterval is how often each tenant's access is audited; 0 never.
 	AuditInterval time.Duration
+	// AuditSink serves AuditSinkPath on the metrics endpoint (behind its authentication and authorization): the
+	// apiserver's audit webhook, whose refused requests in tenant namespaces tenant_operator_denied_requests_total
+	// counts by tenant, user and refuser.
+	AuditSink bool
 	// Version is the operator's, for tenant_operator_build_info ("dev" when empty).
 	Version string
 	// Clock and Rand default to the real ones; tests inject theirs.
@@ -132,6 +141,12 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := retention.SetupWithManager(mgr); err != nil {
 		return err
+	}
+	if opts.AuditSink {
+		sink := &auditsink.Handler{Namespaces: mgr.GetClient(), Counter: deniedRequestsCounter{}}
+		if err := mgr.AddMetricsServerExtraHandler(AuditSinkPath, sink); err != nil {
+			return err
+		}
 	}
 	classes := &TenantClassReconciler{Client: writer, Recorder: mgr.GetEventRecorder("tenant-operator")}
 	if err := classes.SetupWithManager(mgr); err != nil {

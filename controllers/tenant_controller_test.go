@@ -307,7 +307,7 @@ func TestDriftIsRepaired(t *testing.T) {
 			return testutil.ToFloat64(driftCorrections.WithLabelValues(kind)) > corrected[kind], nil
 		})
 	}
-	waitForDriftEvent(ctx, t, "drift", "NetworkPolicy drift/"+render.PolicyDefaultDeny)
+	waitForEvent(ctx, t, "Tenant", "drift", "DriftCorrected", "NetworkPolicy drift/"+render.PolicyDefaultDeny)
 }
 
 // TestFieldsOthersAddAreRemoved: fields someone else adds to the operator's objects are not the operator's, and
@@ -367,24 +367,7 @@ func TestFieldsOthersAddAreRemoved(t *testing.T) {
 	eventually(ctx, t, "a drift correction counted", func(context.Context) (bool, error) {
 		return testutil.ToFloat64(driftCorrections.WithLabelValues("NetworkPolicy")) > before, nil
 	})
-	waitForDriftEvent(ctx, t, "intruded", "NetworkPolicy intruded/"+render.PolicyDefaultDeny)
-}
-
-// waitForDriftEvent waits for the DriftCorrected Event on tenant that names what was corrected.
-func waitForDriftEvent(ctx context.Context, t *testing.T, tenant, what string) {
-	t.Helper()
-	eventually(ctx, t, "a DriftCorrected event", func(ctx context.Context) (bool, error) {
-		var evs eventsv1.EventList
-		if err := k8s.List(ctx, &evs, client.InNamespace("default")); err != nil {
-			return false, err
-		}
-		for _, e := range evs.Items {
-			if e.Regarding.Name == tenant && e.Reason == "DriftCorrected" && strings.Contains(e.Note, what) {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
+	waitForEvent(ctx, t, "Tenant", "intruded", "DriftCorrected", "NetworkPolicy intruded/"+render.PolicyDefaultDeny)
 }
 
 func TestPruning(t *testing.T) {

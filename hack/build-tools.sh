@@ -4,7 +4,7 @@
 # go.sum), kept apart from the project's go.mod so the operator's dependency versions stay its own.
 #
 # Usage: hack/build-tools.sh [tool...]   tools: controller-gen k8s node (kubelet, kube-scheduler, kube-proxy,
-# kube-router, coredns) etcd helm golangci-lint vuln (default: all but node)
+# kube-router, coredns) etcd helm golangci-lint vuln alerteval (default: all but node)
 # Versions come from the environment (the Makefile passes them) so there is one place to bump them.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ bin="${BIN_DIR:-$root/bin}"
 tools="$root/hack/tools"
 
 : "${CONTROLLER_TOOLS_VERSION:?}" "${KUBERNETES_VERSION:?}" "${ETCD_VERSION:?}" "${HELM_VERSION:?}" "${GOLANGCI_LINT_VERSION:?}"
-: "${VULN_VERSION:?}" "${VULNDB_VERSION:?}" "${KUBE_ROUTER_VERSION:?}" "${COREDNS_VERSION:?}"
+: "${VULN_VERSION:?}" "${VULNDB_VERSION:?}" "${KUBE_ROUTER_VERSION:?}" "${COREDNS_VERSION:?}" "${PROMETHEUS_VERSION:?}"
 
 # The tool modules resolve only what their committed go.sum pins; never let a build rewrite them.
 export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
@@ -34,6 +34,17 @@ build_into() {
   mkdir -p "$out.tmp"
   (cd "$moddir" && go build -ldflags "-s -w $ldflags" -o "$out.tmp/" "$@")
   mkdir -p "$out" && mv "$out.tmp"/* "$out/" && rmdir "$out.tmp"
+}
+
+# build_one <dir> <module dir> <name> <package>: builds one package into <dir>/<name> unless it exists; the name is
+# explicit, as go names a module root's main package after its directory.
+build_one() {
+  local out=$1 moddir=$2 name=$3 pkg=$4
+  if [ -x "$out/$name" ]; then return 0; fi
+  log "building $name into ${out#"$root"/}"
+  mkdir -p "$out"
+  (cd "$moddir" && go build -ldflags "-s -w" -o "$out/$name.tmp" "$pkg")
+  mv "$out/$name.tmp" "$out/$name"
 }
 
 build_controller_gen() {
@@ -73,37 +84,34 @@ build_node() {
 # The node's NetworkPolicy enforcer: kube-router with only its firewall on. v2.1.0 is the one version the module proxy
 # serves (it has reported security flaws: a test-only host process, never shipped).
 build_kube_router() {
-  local v=$KUBE_ROUTER_VERSION out="$bin/kube-router-$KUBE_ROUTER_VERSION"
-  if [ ! -x "$out/kube-router" ]; then
-    log "building kube-router into ${out#"$root"/}"
-    mkdir -p "$out"
-    (cd "$tools/kube-router" && go build -ldflags "-s -w" -o "$out/kube-router.tmp" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
-    mv "$out/kube-router.tmp" "$out/kube-router"
-  fi
+  local v=$KUBE_ROUTER_VERSION
+  build_one "$bin/kube-router-$v" "$tools/kube-router" kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
   link "kube-router-$v/kube-router" kube-router
 }
 
 # The node's cluster DNS: CoreDNS with only the plugins it needs (hack/tools/coredns/main.go), static, for an image.
 build_coredns() {
-  local v=$COREDNS_VERSION out="$bin/coredns-$COREDNS_VERSION"
-  if [ ! -x "$out/coredns" ]; then
-    log "building CoreDNS into ${out#"$root"/}"
-    mkdir -p "$out"
-    (cd "$tools/coredns" && go build -ldflags "-s -w" -o "$out/coredns.tmp" .)
-    mv "$out/coredns.tmp" "$out/coredns"
-  fi
+  local v=$COREDNS_VERSION
+  build_one "$bin/coredns-$v" "$tools/coredns" coredns .
   link "coredns-$v/coredns" coredns
 }
 
+# The chart's alerts evaluated by Prometheus's own rule engine over metrics scraped in the tests
+# (hack/tools/alerteval/main.go), named by the Prometheus module version it embeds (v0.316.0 is Prometheus 3.16).
+build_alerteval() {
+  local v=$PROMETHEUS_VERSION-$(alerteval_source)
+  build_one "$bin/alerteval-$v" "$tools/alerteval" alerteval .
+  link "alerteval-$v/alerteval" alerteval
+}
+
+# alerteval_source keys alerteval's folder by its own source too, so that a change to it is built (the Makefile
+# computes the same key).
+alerteval_source() { cat "$tools/alerteval/main.go" "$tools/alerteval/go.sum" | sha256sum | cut -c1-12; }
+
 build_etcd() {
-  local v=$ETCD_VERSION out="$bin/etcd-$ETCD_VERSION"
-  # etcd's main package is its server module's root; name the binary explicitly (go would call it "server").
-  if [ ! -x "$out/etcd" ]; then
-    log "building etcd into ${out#"$root"/}"
-    mkdir -p "$out"
-    (cd "$tools/etcd" && go build -ldflags "-s -w" -o "$out/etcd.tmp" go.etcd.io/etcd/server/v3)
-    mv "$out/etcd.tmp" "$out/etcd"
-  fi
+  local v=$ETCD_VERSION
+  # etcd's main package is its server module's root: go would call the binary "server".
+  build_one "$bin/etcd-$v" "$tools/etcd" etcd go.etcd.io/etcd/server/v3
   link "etcd-$v/etcd" etcd
 }
 
@@ -156,7 +164,7 @@ link_envtest_assets() {
 }
 
 mkdir -p "$bin"
-[ $# -gt 0 ] || set -- controller-gen k8s etcd helm golangci-lint vuln
+[ $# -gt 0 ] || set -- controller-gen k8s etcd helm golangci-lint vuln alerteval
 for tool in "$@"; do
   case "$tool" in
     controller-gen) build_controller_gen ;;
@@ -166,6 +174,7 @@ for tool in "$@"; do
     helm) build_helm ;;
     golangci-lint) build_golangci_lint ;;
     vuln) build_vuln ;;
+    alerteval) build_alerteval ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done

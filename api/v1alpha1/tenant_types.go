@@ -801,6 +801,9 @@ const (
 	ReasonDatabaseUnreachable = "DatabaseUnreachable"
 	// ReasonDatabaseAuthenticationFailed: the server refused the registration's admin credentials.
 	ReasonDatabaseAuthenticationFailed = "DatabaseAuthenticationFailed"
+	// ReasonDatabaseRoleTaken: the tenant's role on the server holds the data of another namespace's tenant (a deleted
+	// Tenant of the same name, retained): the operator leaves it alone until that namespace is adopted or erased.
+	ReasonDatabaseRoleTaken = "DatabaseRoleTaken"
 	// ReasonDatabaseFailed: the server refused a statement of the tenant's provisioning; the message names it.
 	ReasonDatabaseFailed = "DatabaseFailed"
 )

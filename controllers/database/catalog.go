@@ -77,8 +77,10 @@ ORDER BY c.relname`
 func readCatalog(ctx context.Context, admin querier, shared func() (querier, error), w Want, srv Server) (Catalog, error) {
 	var c Catalog
 	role := &Role{}
-	err := admin.QueryRow(ctx, roleQuery, w.Role).Scan(&role.Login, &role.Privileged, &role.Inherit, &role.Fingerprint, &role.MemberOf,
+	var comment string
+	err := admin.QueryRow(ctx, roleQuery, w.Role).Scan(&role.Login, &role.Privileged, &role.Inherit, &comment, &role.MemberOf,
 		&role.Members, &role.Sessions)
+	role.Owner, role.Fingerprint = parseRoleComment(comment)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 	case err != nil:

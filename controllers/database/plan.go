@@ -19,7 +19,9 @@ package database
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"strings"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
@@ -50,6 +52,10 @@ type Want struct {
 	Password string
 	// Login is false for a retained tenant: its role and data stay, but nobody signs in as it.
 	Login bool
+	// Owner is the namespace whose tenant's data the role holds (recorded in the role's comment): a role recorded
+	// for another namespace is not this tenant's, however its name came to match (a new Tenant of a deleted one's
+	// name), and nothing is done to it (ErrRoleTaken). A Tenant that adopts the retained namespace is its owner again.
+	Owner string
 }
 
 // Catalog is what exists on the server for one tenant (ReadCatalog).
@@ -79,8 +85,9 @@ type Role struct {
 	MemberOf, Members []string
 	// Sessions: someone is signed in as it.
 	Sessions bool
-	// Fingerprint is what the role's comment says of its password (passwordFingerprint).
-	Fingerprint string
+	// Owner and Fingerprint are what the role's comment says (roleComment): the namespace whose tenant's data it
+	// holds ("" for a role the operator made before it recorded owners) and its password (passwordFingerprint).
+	Owner, Fingerprint string
 }
 
 // SharedDatabase is the shared database and what tenants may do in it; its fields past Exists are read only when
@@ -175,6 +182,9 @@ func (p *planner) add(on On, format string, args ...string) {
 // role: the tenant's login role, its password, and no membership either way.
 func (p *planner) role(rand io.Reader) error {
 	w, r := p.w, p.c.Role
+	if err := checkOwner(w, r); err != nil {
+		return err
+	}
 	fingerprint := passwordFingerprint(w.Password)
 	login := "NOLOGIN"
 	if w.Login {
@@ -189,12 +199,13 @@ func (p *planner) role(rand io.Reader) error {
 			return err
 		}
 		p.add(OnAdmin, format, append(args, verifier)...)
-		p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, fingerprint)
+		p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, fingerprint))
 		return nil
 	}
 	if r == nil {
 		if w.Password == "" {
 			p.add(OnAdmin, "CREATE ROLE %I WITH "+attributes, w.Role)
+			p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, ""))
 			return nil
 		}
 		return setPassword("CREATE ROLE %I WITH "+attributes+" PASSWORD %L", w.Role)
@@ -203,10 +214,14 @@ func (p *planner) role(rand io.Reader) error {
 		p.add(OnAdmin, "ALTER ROLE %I WITH "+attributes, w.Role)
 	}
 	// No password known (a retained tenant whose Secret is gone): the role keeps its own.
-	if w.Password != "" && r.Fingerprint != fingerprint {
+	switch {
+	case w.Password != "" && r.Fingerprint != fingerprint:
 		if err := setPassword("ALTER ROLE %I WITH PASSWORD %L", w.Role); err != nil {
 			return err
 		}
+	case r.Owner != w.Owner:
+		// A role made before owners were recorded (or one the tenant adopted): recorded as this tenant's now.
+		p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, r.Fingerprint))
 	}
 	for _, group := range r.MemberOf {
 		p.add(OnAdmin, "REVOKE %I FROM %I", group, w.Role)
@@ -304,10 +319,13 @@ func (p *planner) sharedSchema() {
 
 // PlanRetire ends every login of a retained tenant's role, and changes nothing else: no role is made for a tenant
 // that never had one, no password is set.
-func PlanRetire(w Want, c Catalog) []Statement {
+func PlanRetire(w Want, c Catalog) ([]Statement, error) {
 	r := c.Role
 	if r == nil {
-		return nil
+		return nil, nil
+	}
+	if err := checkOwner(w, r); err != nil {
+		return nil, err
 	}
 	var out []Statement
 	if r.Login {
@@ -316,12 +334,15 @@ func PlanRetire(w Want, c Catalog) []Statement {
 	if r.Login || r.Sessions {
 		out = append(out, Statement{On: OnAdmin, Format: "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = %L", Args: []string{w.Role}})
 	}
-	return out
+	return out, nil
 }
 
 // PlanRemove erases the tenant's data and role (deletionPolicy Delete): its database, its schema, or its rows of
 // every shared table; then whatever the role still holds, and the role.
-func PlanRemove(w Want, srv Server, c Catalog) []Statement {
+func PlanRemove(w Want, srv Server, c Catalog) ([]Statement, error) {
+	if err := checkOwner(w, c.Role); err != nil {
+		return nil, err
+	}
 	var out []Statement
 	add := func(on On, format string, args ...string) {
 		out = append(out, Statement{On: on, Format: format, Args: args})
@@ -353,7 +374,42 @@ func PlanRemove(w Want, srv Server, c Catalog) []Statement {
 		add(OnAdmin, "DROP OWNED BY %I", w.Role)
 		add(OnAdmin, "DROP ROLE IF EXISTS %I", w.Role)
 	}
-	return out
+	return out, nil
+}
+
+// checkOwner refuses a role recorded as another namespace's tenant's: ErrRoleTaken.
+func checkOwner(w Want, r *Role) error {
+	if r == nil || r.Owner == "" || r.Owner == w.Owner {
+		return nil
+	}
+	return fmt.Errorf("%w: role %s holds the data of the tenant of namespace %s (kept, or in use); a Tenant of namespace %s "+
+		"may not take it over: adopt that namespace (spec.namespace and spec.adoptRetainedNamespace), or wait for its erasure",
+		ErrRoleTaken, w.Role, r.Owner, w.Owner)
+}
+
+// rolePrefix starts the comment of every role the operator records an owner for.
+const rolePrefix = "tenant-operator namespace "
+
+// roleComment is what a role's comment says: the namespace whose tenant owns it and its password's fingerprint. A
+// role without an owner keeps the fingerprint alone, as the operator wrote it before it recorded owners.
+func roleComment(owner, fingerprint string) string {
+	if owner == "" {
+		return fingerprint
+	}
+	return strings.TrimSpace(rolePrefix + owner + " " + strings.TrimPrefix(fingerprint, "tenant-operator "))
+}
+
+// parseRoleComment reads roleComment back. Namespace names hold no spaces.
+func parseRoleComment(comment string) (owner, fingerprint string) {
+	rest, ok := strings.CutPrefix(comment, rolePrefix)
+	if !ok {
+		return "", comment
+	}
+	owner, tail, _ := strings.Cut(rest, " ")
+	if tail == "" {
+		return owner, ""
+	}
+	return owner, "tenant-operator " + tail
 }
 
 // passwordFingerprint is what a role's comment says of its password: enough to tell whether the Secret's password

@@ -18,7 +18,9 @@ package database
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,7 +31,7 @@ var testServer = Server{Name: "main", SharedDatabase: "tenants", SharedSchema: "
 
 // steady is the catalog of a tenant whose database is as w wants it.
 func steady(w Want) Catalog {
-	c := Catalog{Role: &Role{Login: w.Login, Inherit: true, Fingerprint: passwordFingerprint(w.Password)}}
+	c := Catalog{Role: &Role{Login: w.Login, Inherit: true, Owner: w.Owner, Fingerprint: passwordFingerprint(w.Password)}}
 	switch w.Model {
 	case tenancyv1alpha1.DatabaseModelDatabasePerTenant:
 		c.Database = &OwnedObject{Owner: w.Role}
@@ -230,11 +232,11 @@ func TestPlanRemove(t *testing.T) {
 		t.Run(string(tc.model), func(t *testing.T) {
 			w := w
 			w.Model = tc.model
-			got := verbs(PlanRemove(w, testServer, steady(w)))
+			got := verbs(must(PlanRemove(w, testServer, steady(w))))
 			if strings.Join(got, "\n") != strings.Join(tc.plan, "\n") {
 				t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.plan, "\n"))
 			}
-			if again := PlanRemove(w, testServer, Catalog{}); len(again) != 0 {
+			if again := must(PlanRemove(w, testServer, Catalog{})); len(again) != 0 {
 				t.Errorf("once removed, the plan is %v, want nothing", verbs(again))
 			}
 		})
@@ -261,16 +263,74 @@ func TestSCRAMVerifier(t *testing.T) {
 // TestPlanRetire: a retained tenant's role stops signing in, and a tenant that never had a role gets none.
 func TestPlanRetire(t *testing.T) {
 	w := Want{Role: "tenant_alpha", Model: tenancyv1alpha1.DatabaseModelSchemaPerTenant}
-	if plan := PlanRetire(w, Catalog{}); len(plan) != 0 {
+	if plan := must(PlanRetire(w, Catalog{})); len(plan) != 0 {
 		t.Errorf("retiring a tenant without a role plans %v, want nothing", verbs(plan))
 	}
-	got := verbs(PlanRetire(w, Catalog{Role: &Role{Login: true, Inherit: true}}))
+	got := verbs(must(PlanRetire(w, Catalog{Role: &Role{Login: true, Inherit: true}})))
 	want := []string{"ALTER ROLE tenant_alpha WITH NOLOGIN",
 		"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = tenant_alpha"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if plan := PlanRetire(w, Catalog{Role: &Role{Inherit: true}}); len(plan) != 0 {
+	if plan := must(PlanRetire(w, Catalog{Role: &Role{Inherit: true}})); len(plan) != 0 {
 		t.Errorf("retiring a retired role plans %v, want nothing", verbs(plan))
+	}
+}
+
+func must(plan []Statement, err error) []Statement {
+	if err != nil {
+		panic(err)
+	}
+	return plan
+}
+
+// TestPlanRoleOwner: a role recorded as another namespace's tenant's (a deleted Tenant's, retained, whose name a new
+// Tenant in another namespace has) is neither signed in to, retired nor removed by that Tenant: ErrRoleTaken and no
+// statement. A role without an owner (made before owners were recorded) is recorded as the tenant's, and a role
+// being made records its owner.
+func TestPlanRoleOwner(t *testing.T) {
+	w := Want{Role: "tenant_alpha", Model: tenancyv1alpha1.DatabaseModelDatabasePerTenant, Password: "s3cret", Login: true, Owner: "alpha-2"}
+	taken := steady(w)
+	taken.Role.Login, taken.Role.Owner = false, "alpha"
+	plans := map[string]func() ([]Statement, error){
+		"Plan":       func() ([]Statement, error) { return Plan(w, testServer, taken, bytes.NewReader(make([]byte, 64))) },
+		"PlanRetire": func() ([]Statement, error) { return PlanRetire(w, taken) },
+		"PlanRemove": func() ([]Statement, error) { return PlanRemove(w, testServer, taken) },
+	}
+	for name, plan := range plans {
+		got, err := plan()
+		if !errors.Is(err, ErrRoleTaken) || len(got) != 0 || !strings.Contains(err.Error(), "namespace alpha ") {
+			t.Errorf("%s of a role recorded as namespace alpha's, for namespace alpha-2: %v, %v; want ErrRoleTaken and nothing", name, verbs(got), err)
+		}
+	}
+
+	legacy := steady(w)
+	legacy.Role.Owner = ""
+	got := verbs(must(Plan(w, testServer, legacy, nil)))
+	if want := []string{"COMMENT ON ROLE tenant_alpha IS tenant-operator namespace alpha-2 password sha256:" +
+		strings.TrimPrefix(passwordFingerprint("s3cret"), "tenant-operator password sha256:")}; !slices.Equal(got, want) {
+		t.Errorf("a role without an owner: %q, want %q", got, want)
+	}
+	if got := verbs(must(Plan(w, testServer, steady(w), nil))); len(got) != 0 {
+		t.Errorf("the tenant's own role, steady: %q", got)
+	}
+	created := verbs(must(Plan(w, testServer, Catalog{}, bytes.NewReader(make([]byte, 64)))))
+	if !slices.Contains(created, "COMMENT ON ROLE tenant_alpha IS "+roleComment("alpha-2", passwordFingerprint("s3cret"))) {
+		t.Errorf("a new role's plan records no owner: %q", created)
+	}
+}
+
+// TestRoleComment: what roleComment writes, parseRoleComment reads back; a comment the operator wrote before it
+// recorded owners reads as no owner.
+func TestRoleComment(t *testing.T) {
+	fp := passwordFingerprint("s3cret")
+	for _, tc := range []struct{ owner, fingerprint string }{{"acme-prod", fp}, {"acme-prod", ""}, {"", fp}} {
+		owner, fingerprint := parseRoleComment(roleComment(tc.owner, tc.fingerprint))
+		if owner != tc.owner || fingerprint != tc.fingerprint {
+			t.Errorf("roleComment(%q, %q) reads back as %q, %q", tc.owner, tc.fingerprint, owner, fingerprint)
+		}
+	}
+	if owner, fingerprint := parseRoleComment(fp); owner != "" || fingerprint != fp {
+		t.Errorf("an old comment reads as %q, %q", owner, fingerprint)
 	}
 }

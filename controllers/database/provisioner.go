@@ -151,19 +151,19 @@ func (p *Provisioner) ensure(ctx context.Context, srv Server, w Want) error {
 // Remove erases the tenant's data and role on srv (PlanRemove).
 func (p *Provisioner) Remove(ctx context.Context, srv Server, w Want) error {
 	return p.tracking(srv, func() error {
-		return p.once(ctx, srv, w, func(c Catalog) []Statement { return PlanRemove(w, srv, c) })
+		return p.once(ctx, srv, w, func(c Catalog) ([]Statement, error) { return PlanRemove(w, srv, c) })
 	})
 }
 
 // Retire ends the logins of a retained tenant's role (PlanRetire), and does nothing for a tenant without one.
 func (p *Provisioner) Retire(ctx context.Context, srv Server, w Want) error {
 	return p.tracking(srv, func() error {
-		return p.once(ctx, srv, w, func(c Catalog) []Statement { return PlanRetire(w, c) })
+		return p.once(ctx, srv, w, func(c Catalog) ([]Statement, error) { return PlanRetire(w, c) })
 	})
 }
 
 // once reads the catalog and runs one plan of it, holding the server's writer lock.
-func (p *Provisioner) once(ctx context.Context, srv Server, w Want, plan func(Catalog) []Statement) error {
+func (p *Provisioner) once(ctx context.Context, srv Server, w Want, plan func(Catalog) ([]Statement, error)) error {
 	admin, shared, err := p.connections(srv)
 	if err != nil {
 		return err
@@ -173,7 +173,11 @@ func (p *Provisioner) once(ctx context.Context, srv Server, w Want, plan func(Ca
 		if err != nil {
 			return err
 		}
-		return p.run(ctx, srv, plan(c))
+		statements, err := plan(c)
+		if err != nil {
+			return err
+		}
+		return p.run(ctx, srv, statements)
 	})
 }
 
@@ -332,11 +336,13 @@ func poolConfig(srv Server, database string) (*pgxpool.Config, error) {
 var (
 	ErrUnreachable          = errors.New("unreachable")
 	ErrAuthenticationFailed = errors.New("authentication failed")
+	// ErrRoleTaken: the tenant's role is recorded as another namespace's tenant's (Want.Owner).
+	ErrRoleTaken = errors.New("role taken")
 )
 
 // Classify tells an unreachable server and refused credentials from other failures (which it returns as they are).
 func Classify(err error) error {
-	if err == nil || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrAuthenticationFailed) {
+	if err == nil || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrAuthenticationFailed) || errors.Is(err, ErrRoleTaken) {
 		return err
 	}
 	var pgErr *pgconn.PgError

@@ -24,7 +24,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 
@@ -184,13 +183,7 @@ func setAudited(t *tenancyv1alpha1.Tenant, s *tenancyv1alpha1.TenantStatus, a *A
 		c.Status, c.Reason = metav1.ConditionFalse, tenancyv1alpha1.ReasonAuditFindings
 		c.Message = fmt.Sprintf("Audited %s: %d subject(s), %d drift correction(s) since the audit before, %d finding(s): %s",
 			summary.Time.UTC().Format(time.RFC3339), summary.Subjects, summary.DriftCorrections, len(a.Findings), listed)
-		if len(c.Message) > maxConditionMessage {
-			cut := maxConditionMessage
-			for cut > 0 && !utf8.RuneStart(c.Message[cut]) {
-				cut--
-			}
-			c.Message = c.Message[:cut]
-		}
+		c.Message = render.Truncate(c.Message, maxConditionMessage)
 	}
 	meta.SetStatusCondition(&s.Conditions, c)
 }

@@ -29,6 +29,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
@@ -93,11 +96,23 @@ type Options struct {
 	// AuthenticationConfig, when set, is the apiserver's structured authentication configuration
 	// (--authentication-config), e.g. config/authentication with a test OIDC issuer.
 	AuthenticationConfig string
+	// AuditWebhook, when set, sends the audit events to a webhook as well as to the log (as a cluster feeding the
+	// operator's --audit-sink does).
+	AuditWebhook *AuditWebhook
 	// Controllers overrides DefaultControllers. WithoutControllerManager runs etcd and kube-apiserver alone.
 	Controllers              []string
 	WithoutControllerManager bool
 	// Node starts a node after the control plane (see Node): real pods, from images in the node's registry.
 	Node bool
+}
+
+// AuditWebhook is where the apiserver posts its audit events, in batch mode, flushed every second.
+type AuditWebhook struct {
+	// URL receives the EventLists. Its certificate is not verified: the operator's metrics endpoint serves a
+	// self-signed one in the tests.
+	URL string
+	// User is who the apiserver authenticates as there: a static token (--token-auth-file) generated per run.
+	User string
 }
 
 // Cluster is a running local control plane.
@@ -221,6 +236,13 @@ func (c *Cluster) startAPIServer(assets string) error {
 		}
 	}
 
+	var auditWebhookConfig, tokenFile string
+	if c.opts.AuditWebhook != nil {
+		if auditWebhookConfig, tokenFile, err = c.writeAuditWebhookConfig(*c.opts.AuditWebhook); err != nil {
+			return err
+		}
+	}
+
 	etcdLog, err := c.logFile("etcd")
 	if err != nil {
 		return err
@@ -258,6 +280,13 @@ func (c *Cluster) startAPIServer(assets string) error {
 	args.Set("audit-log-format", "json")
 	if authenticationConfig != "" {
 		args.Set("authentication-config", authenticationConfig)
+	}
+	if auditWebhookConfig != "" {
+		args.Set("audit-webhook-config-file", auditWebhookConfig)
+		args.Set("audit-webhook-mode", "batch")
+		args.Set("audit-webhook-batch-max-wait", "1s")
+		args.Set("audit-webhook-initial-backoff", "1s")
+		args.Set("token-auth-file", tokenFile)
 	}
 	// Pod Security Admission is on by default; the rest of the admission chain is the apiserver's default set.
 	args.Set("authorization-mode", "RBAC")
@@ -488,4 +517,25 @@ func waitForServiceAccount(ctx context.Context, cfg *rest.Config) error {
 		err := cl.Get(ctx, client.ObjectKey{Namespace: "default", Name: "default"}, &corev1.ServiceAccount{})
 		return err == nil, client.IgnoreNotFound(err)
 	})
+}
+
+// writeAuditWebhookConfig writes the audit webhook's kubeconfig and the static token file its user authenticates
+// with, returning their paths.
+func (c *Cluster) writeAuditWebhookConfig(w AuditWebhook) (kubeconfig, tokens string, err error) {
+	token := make([]byte, 32)
+	if _, err := rand.Read(token); err != nil {
+		return "", "", err
+	}
+	secret := hex.EncodeToString(token)
+	tokens = filepath.Join(c.WorkDir, "audit-webhook-tokens.csv")
+	if err := os.WriteFile(tokens, []byte(secret+","+w.User+","+w.User+"\n"), 0o600); err != nil {
+		return "", "", err
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["sink"] = &clientcmdapi.Cluster{Server: w.URL, InsecureSkipTLSVerify: true}
+	cfg.AuthInfos["apiserver"] = &clientcmdapi.AuthInfo{Token: secret}
+	cfg.Contexts["sink"] = &clientcmdapi.Context{Cluster: "sink", AuthInfo: "apiserver"}
+	cfg.CurrentContext = "sink"
+	kubeconfig = filepath.Join(c.WorkDir, "audit-webhook.kubeconfig")
+	return kubeconfig, tokens, clientcmd.WriteToFile(*cfg, kubeconfig)
 }

@@ -191,6 +191,9 @@ type OperatorOptions struct {
 	Namespace, ServiceAccount string
 	// Env is added to the operator's environment (GOMEMLIMIT, say).
 	Env []string
+	// MetricsPort is the metrics endpoint's port on loopback; 0 picks a free one. A cluster whose audit webhook
+	// points at the operator needs it known before the operator starts.
+	MetricsPort int
 }
 
 // Operator is the operator's binary running against the cluster.
@@ -223,9 +226,11 @@ func (c *Cluster) RunOperator(ctx context.Context, opts OperatorOptions) (*Opera
 	if err := WriteKubeconfig(kubeconfig, cfg); err != nil {
 		return nil, err
 	}
-	metricsPort, err := FreePort()
-	if err != nil {
-		return nil, err
+	metricsPort := opts.MetricsPort
+	if metricsPort == 0 {
+		if metricsPort, err = FreePort(); err != nil {
+			return nil, err
+		}
 	}
 	probePort, err := FreePort()
 	if err != nil {

@@ -31,9 +31,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenancyv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -61,21 +63,30 @@ func TestKustomizeInstall(t *testing.T) {
 }
 
 // TestHelmInstall: the chart with its default values (but the audit interval) is a complete install; on it, a Tenant
-// managed the way Argo CD manages it stays untouched, and the alerts' metrics exist.
+// managed the way Argo CD manages it stays untouched, the alerts' metrics exist and the alerts fire.
 func TestHelmInstall(t *testing.T) {
 	// An outer limit only: the install waits on conditions; a whole install under -race on 2 cores can take minutes.
 	ctx := withTimeout(t, 6*time.Minute)
 	// An audit interval of a minute: each tenant is first audited 30 to 60 seconds after its creation, so that the
 	// audit's metric, which an alert uses, is exported within the test.
-	inst := install(ctx, t, renderChart(t, "--set", "tenants.extraRoles={"+extraRole+"}", "--set", "manager.auditInterval=1m"))
+	// The apiserver's audit webhook feeds the operator's audit sink, as the sender the chart binds.
+	inst := install(ctx, t, renderChart(t, "--set", "tenants.extraRoles={"+extraRole+"}", "--set", "manager.auditInterval=1m",
+		"--set", "metrics.auditSink.enabled=true", "--set-json", `metrics.auditSink.senders=[{"kind":"User","name":"`+auditSender+`"}]`))
 	if sa := inst.deployment.Spec.Template.Spec.ServiceAccountName; sa != releaseName {
 		t.Errorf("the chart's operator runs as %s", sa)
 	}
 	inst.applySamples(ctx, t)
+	// What a Prometheus would scrape, from here to the end of "alerts fire".
+	scrapes := startScraping(ctx, t, inst)
 	t.Run("GitOps", func(t *testing.T) { testGitOps(ctx, t, inst) })
 	t.Run("alert metrics", func(t *testing.T) { testAlertMetrics(ctx, t, inst) })
+	t.Run("alerts fire", func(t *testing.T) { testAlertsFire(ctx, t, inst, scrapes) })
+	t.Run("audit sink refuses forgers", func(t *testing.T) { testAuditSinkRefusesForgers(ctx, t, inst) })
 	t.Run("extra roles", func(t *testing.T) { testExtraRoles(ctx, t, inst) })
 }
+
+// auditSender is who the local apiserver's audit webhook authenticates as.
+const auditSender = "tenant-operator-audit-sender"
 
 // extraRole is the ClusterRole TestHelmInstall's operator allows in spec.extraRoles (tenants.extraRoles).
 const extraRole = "certificates-edit"
@@ -175,6 +186,7 @@ func testGitOps(ctx context.Context, t *testing.T, inst *installation) {
 	// timestamps have a resolution of one second: a rewrite within the second of the last one would not show.
 	time.Sleep(time.Second)
 	inst.restart(ctx, t)
+	strangerReadsSecrets(ctx, t, inst)
 	scraper, err := inst.cluster.MetricsReaderToken(ctx, "scraper", releaseName+"-metrics-reader")
 	if err != nil {
 		t.Fatal(err)
@@ -282,6 +294,42 @@ func liveHealth(t *testing.T, script string, tenant *tenancyv1alpha1.Tenant) arg
 	return h
 }
 
+// waitAlertMetrics waits until the operator exports every metric the alerts use, with the failed tenant and the
+// stranger's refusal (from the apiserver's audit webhook, under the tenant whose namespace it was in) counted.
+func waitAlertMetrics(ctx context.Context, t *testing.T, inst *installation, scraper string, used map[string]bool) localcluster.Metrics {
+	t.Helper()
+	var m localcluster.Metrics
+	var err error
+	eventually(ctx, t, "the alerts' metrics exported", func(ctx context.Context) (bool, error) {
+		if m, err = inst.operator.Scrape(ctx, scraper); err != nil {
+			return false, nil
+		}
+		for name := range used {
+			if !m.Has(name) {
+				return false, nil
+			}
+		}
+		// The stranger's refusal, from the apiserver's audit webhook, under the tenant whose namespace it was in.
+		strangerCounted := m.Sum("tenant_operator_denied_requests_total", `tenant="globex"`, `user="stranger@example.com"`, `denied_by="rbac"`) == 1
+		return strangerCounted && m.Sum("tenant_operator_tenant_phase", `tenant="taken"`, `phase="Failed"`) == 1, nil
+	})
+	return m
+}
+
+// strangerReadsSecrets: someone no Tenant names reads globex's Secrets: refused by RBAC, which the audit sink counts.
+func strangerReadsSecrets(ctx context.Context, t *testing.T, inst *installation) {
+	t.Helper()
+	stranger := rest.CopyConfig(inst.cluster.Config)
+	stranger.Impersonate = rest.ImpersonationConfig{UserName: "stranger@example.com", Groups: []string{"system:authenticated"}}
+	strangers, err := client.New(stranger, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := strangers.List(ctx, &corev1.SecretList{}, client.InNamespace("globex-prod")); !apierrors.IsForbidden(err) {
+		t.Fatalf("a stranger lists globex's Secrets: %v, want forbidden", err)
+	}
+}
+
 // testAlertMetrics: every metric the chart's PrometheusRule uses is exported, with the values the alerts expect for
 // a tenant that cannot be provisioned.
 func testAlertMetrics(ctx context.Context, t *testing.T, inst *installation) {
@@ -339,18 +387,7 @@ func testAlertMetrics(ctx context.Context, t *testing.T, inst *installation) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m localcluster.Metrics
-	eventually(ctx, t, "the alerts' metrics exported", func(ctx context.Context) (bool, error) {
-		if m, err = inst.operator.Scrape(ctx, scraper); err != nil {
-			return false, nil
-		}
-		for name := range used {
-			if !m.Has(name) {
-				return false, nil
-			}
-		}
-		return m.Sum("tenant_operator_tenant_phase", `tenant="taken"`, `phase="Failed"`) == 1, nil
-	})
+	m := waitAlertMetrics(ctx, t, inst, scraper, used)
 	if m.Sum("tenant_operator_reconcile_errors_total", `reason="NamespaceConflict"`) == 0 {
 		t.Error("the namespace conflict was not counted as a reconcile error")
 	}

@@ -206,6 +206,8 @@ type installation struct {
 	binary     string
 	args       []string
 	restarts   int
+	// metricsPort is fixed when the apiserver's audit webhook points at the operator; 0 otherwise.
+	metricsPort int
 	// owner is the test the installation lives as long as, whichever subtest restarts the operator.
 	owner *testing.T
 }
@@ -215,9 +217,23 @@ type installation struct {
 // ServiceAccount and arguments of its Deployment.
 func install(ctx context.Context, t *testing.T, manifests []byte) *installation {
 	t.Helper()
+	objs := decode(t, manifests)
+	deployment := operatorDeployment(t, objs)
 	// The test plays the kubelet for tenant back-ends (there is no node): without the deployment and replicaset
 	// controllers, the Deployment status it writes stays.
-	cluster, err := localcluster.Start(ctx, localcluster.Options{Controllers: localcluster.ControllersWithout("deployment", "replicaset")})
+	opts := localcluster.Options{Controllers: localcluster.ControllersWithout("deployment", "replicaset")}
+	var metricsPort int
+	if slices.Contains(operatorArgs(t, deployment), "--audit-sink") {
+		// The apiserver posts its audit events to the operator's metrics endpoint, as the audit sender the chart
+		// binds (metrics.auditSink.senders): the port is chosen before either starts.
+		port, err := localcluster.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		metricsPort = port
+		opts.AuditWebhook = &localcluster.AuditWebhook{URL: fmt.Sprintf("https://127.0.0.1:%d/audit-events", port), User: auditSender}
+	}
+	cluster, err := localcluster.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,8 +242,6 @@ func install(ctx context.Context, t *testing.T, manifests []byte) *installation 
 			t.Error(err)
 		}
 	})
-	objs := decode(t, manifests)
-	deployment := operatorDeployment(t, objs)
 	if len(find(objs, "Namespace")) == 0 {
 		// Helm does not create namespaces with labels: the README creates the release namespace under the Pod
 		// Security profile the operator gives tenants.
@@ -241,7 +255,7 @@ func install(ctx context.Context, t *testing.T, manifests []byte) *installation 
 	if err := cluster.ApplyManifests(ctx, manifests); err != nil {
 		t.Fatal(err)
 	}
-	inst := &installation{cluster: cluster, deployment: deployment, binary: managerBinary, owner: t}
+	inst := &installation{cluster: cluster, deployment: deployment, binary: managerBinary, owner: t, metricsPort: metricsPort}
 	if inst.k8s, err = client.New(cluster.Config, client.Options{Scheme: controllers.NewScheme()}); err != nil {
 		t.Fatal(err)
 	}
@@ -302,6 +316,7 @@ func (i *installation) start(ctx context.Context, t *testing.T) {
 		Namespace:      i.deployment.Namespace,
 		ServiceAccount: i.deployment.Spec.Template.Spec.ServiceAccountName,
 		LogPath:        filepath.Join(i.cluster.WorkDir, fmt.Sprintf("operator-%d.log", i.restarts)),
+		MetricsPort:    i.metricsPort,
 	})
 	if err != nil {
 		t.Fatal(err)
