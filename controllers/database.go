@@ -91,11 +91,15 @@ func (r *TenantReconciler) provisionDatabase(ctx context.Context, s *tenantScope
 		return nil
 	}
 	if s.databaseProblem == nil {
+		uid, err := r.namespaceUID(ctx, t)
+		if err != nil {
+			return err
+		}
 		secret, _ := render.DatabaseSecret(s.desired) // rendered: the server is known
 		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
-		err := r.Databases.Ensure(ctx, *s.databaseServer, database.Want{
+		err = r.Databases.Ensure(ctx, *s.databaseServer, database.Want{
 			Role: render.DatabaseRole(t), Model: t.Spec.Database.Model, Password: string(secret.Data[render.DatabaseKeyPass]), Login: true,
-			Owner: render.TenantNamespace(t),
+			Owner: render.TenantNamespace(t), OwnerUID: uid,
 		})
 		cancel()
 		s.databaseProblem = databaseProblem(t, err)
@@ -121,6 +125,15 @@ func (r *TenantReconciler) provisionDatabase(ctx context.Context, s *tenantScope
 		s.databaseRetry = sharedTablesRecheck
 	}
 	return nil
+}
+
+// namespaceUID is the UID of the tenant's namespace, which its database role records; "" while there is none.
+func (r *TenantReconciler) namespaceUID(ctx context.Context, t *tenancyv1alpha1.Tenant) (string, error) {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: render.TenantNamespace(t)}, ns); err != nil {
+		return "", client.IgnoreNotFound(err)
+	}
+	return string(ns.UID), nil
 }
 
 // databaseProblem is the tenant's DatabaseReady problem for a provisioning error; nil for none.
@@ -163,7 +176,11 @@ func (r *TenantReconciler) releaseDatabase(ctx context.Context, s *tenantScope, 
 	if lookup.problem == nil {
 		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 		defer cancel()
-		want := database.Want{Role: render.DatabaseRole(t), Model: t.Spec.Database.Model, Owner: render.TenantNamespace(t)}
+		uid, err := r.namespaceUID(ctx, t)
+		if err != nil {
+			return false, 0, err
+		}
+		want := database.Want{Role: render.DatabaseRole(t), Model: t.Spec.Database.Model, Owner: render.TenantNamespace(t), OwnerUID: uid}
 		if erase {
 			err = r.Databases.Remove(ctx, *lookup.server, want)
 		} else {

@@ -94,6 +94,7 @@ func TestTenantDatabase(t *testing.T) {
 	t.Run("deletion policies", func(t *testing.T) { databaseDeletionPolicies(ctx, t, pg) })
 	t.Run("retention erases the database", func(t *testing.T) { databaseRetentionErase(ctx, t, pg) })
 	t.Run("a namesake waits for the erasure", func(t *testing.T) { databaseNamesakeWaitsForTheErasure(ctx, t, pg) })
+	t.Run("an earlier namespace's role is refused", func(t *testing.T) { databaseEarlierNamespaceRefused(ctx, t, pg) })
 	t.Run("registration broken", func(t *testing.T) { databaseRegistrationBroken(ctx, t, pg) })
 	t.Run("rotation held while unreachable", func(t *testing.T) { databaseRotationHeld(ctx, t, pg) })
 }
@@ -459,6 +460,59 @@ func databaseNamesakeWaitsForTheErasure(ctx context.Context, t *testing.T, pg *l
 	var tables int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = $1", role).Scan(&tables); err != nil || tables != 0 {
 		t.Errorf("the namesake's schema holds %d tables (err %v), want none of the old tenant's", tables, err)
+	}
+}
+
+// databaseEarlierNamespaceRefused: a tenant retained without a period keeps its database after an admin deletes its
+// namespace (nothing records the database there). A new Tenant of the same name gets a namespace of the same name,
+// a new one: the retired role, recorded for the earlier one, is refused it, and nothing of the role changes.
+func databaseEarlierNamespaceRefused(ctx context.Context, t *testing.T, pg *localpostgres.Server) {
+	db := &tenancyv1alpha1.DatabaseSpec{Server: "main", Model: tenancyv1alpha1.DatabaseModelDatabasePerTenant}
+	old := newTenant("db-reused", func(t *tenancyv1alpha1.Tenant) {
+		t.Spec.Database = db
+		t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyRetain
+	})
+	createTenant(ctx, t, old)
+	waitForCondition(ctx, t, old, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, tenancyv1alpha1.ReasonReady)
+	if err := k8s.Delete(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitGone(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "db-reused"}}
+	if err := k8s.Delete(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitGone(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pg.Connect(ctx, pg.AdminUser, pg.AdminPassword, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(context.Background()) }()
+	role := render.DatabaseRole(old)
+	var login bool
+	var comment string
+	readRole := func() {
+		t.Helper()
+		if err := admin.QueryRow(ctx, "SELECT rolcanlogin, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1", role).Scan(&login, &comment); err != nil {
+			t.Fatalf("the retired role: %v", err)
+		}
+	}
+	readRole()
+	retired := comment
+
+	again := newTenant("db-reused", func(t *tenancyv1alpha1.Tenant) { t.Spec.Database = db })
+	createTenant(ctx, t, again)
+	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionDatabaseReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonDatabaseRoleTaken)
+	if c := meta.FindStatusCondition(again.Status.Conditions, tenancyv1alpha1.ConditionDatabaseReady); !strings.Contains(c.Message, "earlier namespace db-reused") {
+		t.Errorf("DatabaseReady message %q does not say the role is an earlier namespace's", c.Message)
+	}
+	readRole()
+	if login || comment != retired {
+		t.Errorf("the retired role after the refusal: login %v, comment %q (was %q)", login, comment, retired)
 	}
 }
 

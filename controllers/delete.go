@@ -53,6 +53,17 @@ func (r *TenantReconciler) deleteNamespace(ctx context.Context, t *tenancyv1alph
 	return false, nil
 }
 
+// retainedByAnother: the tenant's namespace is retained, and not by this Tenant's deletion (another Tenant of its name
+// retained it, and this one was refused it, never having adopted it; a namespace retained before the operator
+// recorded by whom counts as another's, so nothing is lost).
+func (r *TenantReconciler) retainedByAnother(ctx context.Context, t *tenancyv1alpha1.Tenant) (bool, error) {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: render.TenantNamespace(t)}, ns); err != nil || !isManagedBy(ns, t.Name) {
+		return false, client.IgnoreNotFound(err)
+	}
+	return ns.Annotations[render.AnnotationRetained] == markedTrue && ns.Annotations[render.AnnotationRetainedBy] != string(t.UID), nil
+}
+
 // activeHold is the retention hold on the tenant's namespace that has not ended yet (a namespace the tenant took
 // back under one); nil for none.
 func (r *TenantReconciler) activeHold(ctx context.Context, t *tenancyv1alpha1.Tenant) (*render.Retention, error) {

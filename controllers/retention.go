@@ -162,7 +162,7 @@ func (r *RetentionReconciler) removeDatabase(ctx context.Context, ns *corev1.Nam
 	}
 	ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
-	err = r.Databases.Remove(ctx, *lookup.server, database.Want{Role: db.Role, Model: db.Model, Owner: ns.Name})
+	err = r.Databases.Remove(ctx, *lookup.server, database.Want{Role: db.Role, Model: db.Model, Owner: ns.Name, OwnerUID: string(ns.UID)})
 	if errors.Is(err, database.ErrRoleTaken) {
 		r.event(ns, corev1.EventTypeWarning, "DatabaseKept", fmt.Sprintf("The database of role %s on server %s is left as it is: the role is recorded as another namespace's tenant's",
 			db.Role, db.Server))

@@ -18,10 +18,12 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
 	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -129,6 +131,16 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) 
 	if err := r.writeStatus(ctx, s, status.Terminating(t)); err != nil {
 		return ctrl.Result{}, err
 	}
+	// A namespace another Tenant of this name retained, and this one never adopted, is not this one's to release:
+	// neither it nor its database is touched, whatever this Tenant's deletion policy says.
+	if foreign, err := r.retainedByAnother(ctx, t); err != nil || foreign {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		r.event(t, corev1.EventTypeNormal, tenancyv1alpha1.ReasonNamespaceRetained, "Delete", fmt.Sprintf("Namespace %s was retained from a "+
+			"deleted Tenant of the same name and never adopted: it and its database are left as they are", render.TenantNamespace(t)))
+		return ctrl.Result{}, r.finishDelete(ctx, t)
+	}
 	// A namespace this tenant took back under a retention hold is retained, whatever its deletion policy: its data
 	// must be kept until the hold ends.
 	hold, err := r.activeHold(ctx, t)
@@ -154,13 +166,18 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) 
 		// Namespace deletion is watched; the periodic check is a safety net.
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, err
 	}
+	return ctrl.Result{}, r.finishDelete(ctx, t)
+}
+
+// finishDelete removes what the tenant's people could do with the Tenant itself, and lets it go.
+func (r *TenantReconciler) finishDelete(ctx context.Context, t *tenancyv1alpha1.Tenant) error {
 	if err := r.deleteOwnerAccess(ctx, t); err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
 	r.forget(t.Name)
 	patch := client.MergeFrom(t.DeepCopy())
 	controllerutil.RemoveFinalizer(t, Finalizer)
-	return ctrl.Result{}, r.Patch(ctx, t, patch)
+	return r.Patch(ctx, t, patch)
 }
 
 // forget drops everything the process holds of a deleted tenant: its memo and its metric series.

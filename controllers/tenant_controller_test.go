@@ -646,18 +646,11 @@ func TestDeletionPolicyRetainAndTakeBack(t *testing.T) {
 	}
 	checkRetainedLockedDown(ctx, t, "kept", data)
 
-	// A new Tenant that merely shares the name does not inherit the data, keys and namespace.
-	again := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyDelete })
-	createTenant(ctx, t, again)
-	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonNamespaceRetained)
-	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[render.AnnotationRetained] != "true" {
-		t.Errorf("the retained namespace was touched without adoptRetainedNamespace: %v %v", ns.Annotations, err)
-	}
+	namesakeInheritsNothing(ctx, t, data)
 
 	// The admin's explicit decision takes it back.
-	if err := k8s.Patch(ctx, again, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"adoptRetainedNamespace":true}}`))); err != nil {
-		t.Fatal(err)
-	}
+	again := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) { t.Spec.AdoptRetainedNamespace = true })
+	createTenant(ctx, t, again)
 	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionAccessConfigured, metav1.ConditionTrue, "")
 	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[render.AnnotationRetained] != "" {
 		t.Errorf("retained mark not cleared on take-back: %v %v", ns.Annotations, err)
@@ -670,6 +663,31 @@ func TestDeletionPolicyRetainAndTakeBack(t *testing.T) {
 		err := k8s.Get(ctx, client.ObjectKey{Namespace: "kept", Name: render.BackendName}, d)
 		return err == nil && *d.Spec.Replicas == 2, err
 	})
+}
+
+// namesakeInheritsNothing: a new Tenant that merely shares the name of the deleted one whose namespace "kept" is
+// retained does not inherit its data, keys and namespace, and deleting it, deletionPolicy Delete and all, deletes
+// nothing of the namespace it never adopted.
+func namesakeInheritsNothing(ctx context.Context, t *testing.T, data *corev1.ConfigMap) {
+	t.Helper()
+	ns := &corev1.Namespace{}
+	again := newTenant("kept", withBackend, func(t *tenancyv1alpha1.Tenant) { t.Spec.DeletionPolicy = tenancyv1alpha1.DeletionPolicyDelete })
+	createTenant(ctx, t, again)
+	waitForCondition(ctx, t, again, tenancyv1alpha1.ConditionReady, metav1.ConditionFalse, tenancyv1alpha1.ReasonNamespaceRetained)
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || ns.Annotations[render.AnnotationRetained] != "true" {
+		t.Errorf("the retained namespace was touched without adoptRetainedNamespace: %v %v", ns.Annotations, err)
+	}
+	// Deleting that Tenant, deletionPolicy Delete and all, deletes nothing of the namespace it never adopted.
+	if err := k8s.Delete(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitGone(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "kept"}, ns); err != nil || !ns.DeletionTimestamp.IsZero() || ns.Annotations[render.AnnotationRetained] != "true" {
+		t.Fatalf("the retained namespace after a namesake's deletion: deleted at %v, annotations %v, err %v", ns.DeletionTimestamp, ns.Annotations, err)
+	}
+	checkRetainedLockedDown(ctx, t, "kept", data)
 }
 
 // grantAccessInside sets up, in namespace ns, what a tenant's people grant themselves and others: the owner binds

@@ -80,7 +80,7 @@ func readCatalog(ctx context.Context, admin querier, shared func() (querier, err
 	var comment string
 	err := admin.QueryRow(ctx, roleQuery, w.Role).Scan(&role.Login, &role.Privileged, &role.Inherit, &comment, &role.MemberOf,
 		&role.Members, &role.Sessions)
-	role.Owner, role.Fingerprint = parseRoleComment(comment)
+	role.Owner, role.OwnerUID, role.Fingerprint = parseRoleComment(comment)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 	case err != nil:

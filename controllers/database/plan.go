@@ -52,10 +52,11 @@ type Want struct {
 	Password string
 	// Login is false for a retained tenant: its role and data stay, but nobody signs in as it.
 	Login bool
-	// Owner is the namespace whose tenant's data the role holds (recorded in the role's comment): a role recorded
-	// for another namespace is not this tenant's, however its name came to match (a new Tenant of a deleted one's
-	// name), and nothing is done to it (ErrRoleTaken). A Tenant that adopts the retained namespace is its owner again.
-	Owner string
+	// Owner and OwnerUID are the namespace whose tenant's data the role holds (recorded in the role's comment): a role
+	// recorded for another namespace is not this tenant's, however its name came to match (a new Tenant of a deleted
+	// one's name), and nothing is done to it (ErrRoleTaken); nor is a retired role recorded for an earlier namespace of
+	// the same name (deleted since). A Tenant that adopts the retained namespace is its owner again.
+	Owner, OwnerUID string
 }
 
 // Catalog is what exists on the server for one tenant (ReadCatalog).
@@ -85,9 +86,9 @@ type Role struct {
 	MemberOf, Members []string
 	// Sessions: someone is signed in as it.
 	Sessions bool
-	// Owner and Fingerprint are what the role's comment says (roleComment): the namespace whose tenant's data it
-	// holds ("" for a role the operator made before it recorded owners) and its password (passwordFingerprint).
-	Owner, Fingerprint string
+	// Owner, OwnerUID and Fingerprint are what the role's comment says (roleComment): the namespace whose tenant's
+	// data it holds ("" for a role the operator made before it recorded owners) and its password (passwordFingerprint).
+	Owner, OwnerUID, Fingerprint string
 }
 
 // SharedDatabase is the shared database and what tenants may do in it; its fields past Exists are read only when
@@ -199,13 +200,13 @@ func (p *planner) role(rand io.Reader) error {
 			return err
 		}
 		p.add(OnAdmin, format, append(args, verifier)...)
-		p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, fingerprint))
+		p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, w.OwnerUID, fingerprint))
 		return nil
 	}
 	if r == nil {
 		if w.Password == "" {
 			p.add(OnAdmin, "CREATE ROLE %I WITH "+attributes, w.Role)
-			p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, ""))
+			p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, w.OwnerUID, ""))
 			return nil
 		}
 		return setPassword("CREATE ROLE %I WITH "+attributes+" PASSWORD %L", w.Role)
@@ -219,9 +220,10 @@ func (p *planner) role(rand io.Reader) error {
 		if err := setPassword("ALTER ROLE %I WITH PASSWORD %L", w.Role); err != nil {
 			return err
 		}
-	case r.Owner != w.Owner:
-		// A role made before owners were recorded (or one the tenant adopted): recorded as this tenant's now.
-		p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, r.Fingerprint))
+	case r.Owner != w.Owner || r.OwnerUID != w.OwnerUID:
+		// A role made before owners were recorded, or a live tenant's whose namespace was made again: recorded as
+		// this tenant's, of this namespace, now.
+		p.add(OnAdmin, "COMMENT ON ROLE %I IS %L", w.Role, roleComment(w.Owner, w.OwnerUID, r.Fingerprint))
 	}
 	for _, group := range r.MemberOf {
 		p.add(OnAdmin, "REVOKE %I FROM %I", group, w.Role)
@@ -334,6 +336,10 @@ func PlanRetire(w Want, c Catalog) ([]Statement, error) {
 	if r.Login || r.Sessions {
 		out = append(out, Statement{On: OnAdmin, Format: "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = %L", Args: []string{w.Role}})
 	}
+	if r.Owner == "" && w.Owner != "" {
+		// Made before owners were recorded: retired as this namespace's, so that no namesake takes it.
+		out = append(out, Statement{On: OnAdmin, Format: "COMMENT ON ROLE %I IS %L", Args: []string{w.Role, roleComment(w.Owner, w.OwnerUID, r.Fingerprint)}})
+	}
 	return out, nil
 }
 
@@ -377,39 +383,56 @@ func PlanRemove(w Want, srv Server, c Catalog) ([]Statement, error) {
 	return out, nil
 }
 
-// checkOwner refuses a role recorded as another namespace's tenant's: ErrRoleTaken.
+// checkOwner refuses a role recorded as another namespace's tenant's, or, retired, as an earlier namespace's of the
+// same name (its tenant deleted, the namespace deleted since, the data kept): ErrRoleTaken. A role that signs in is
+// the live tenant's of that name (Tenant names are unique), whose namespace was made again.
 func checkOwner(w Want, r *Role) error {
-	if r == nil || r.Owner == "" || r.Owner == w.Owner {
+	switch {
+	case r == nil || r.Owner == "":
 		return nil
+	case r.Owner != w.Owner:
+		return fmt.Errorf("%w: role %s holds the data of the tenant of namespace %s (kept, or in use); a Tenant of namespace %s "+
+			"may not take it over: adopt that namespace (spec.namespace and spec.adoptRetainedNamespace), or wait for its erasure",
+			ErrRoleTaken, w.Role, r.Owner, w.Owner)
+	case !r.Login && r.OwnerUID != "" && w.OwnerUID != "" && r.OwnerUID != w.OwnerUID:
+		return fmt.Errorf("%w: role %s holds the data of a deleted tenant of an earlier namespace %s (since deleted and made "+
+			"again); a database admin must drop the role, or keep it, before this tenant can have one", ErrRoleTaken, w.Role, r.Owner)
 	}
-	return fmt.Errorf("%w: role %s holds the data of the tenant of namespace %s (kept, or in use); a Tenant of namespace %s "+
-		"may not take it over: adopt that namespace (spec.namespace and spec.adoptRetainedNamespace), or wait for its erasure",
-		ErrRoleTaken, w.Role, r.Owner, w.Owner)
+	return nil
 }
 
 // rolePrefix starts the comment of every role the operator records an owner for.
 const rolePrefix = "tenant-operator namespace "
 
-// roleComment is what a role's comment says: the namespace whose tenant owns it and its password's fingerprint. A
-// role without an owner keeps the fingerprint alone, as the operator wrote it before it recorded owners.
-func roleComment(owner, fingerprint string) string {
+// roleComment is what a role's comment says: the namespace (name and UID) whose tenant owns it and its password's
+// fingerprint. A role without an owner keeps the fingerprint alone, as the operator wrote it before it recorded owners.
+func roleComment(owner, uid, fingerprint string) string {
 	if owner == "" {
 		return fingerprint
 	}
-	return strings.TrimSpace(rolePrefix + owner + " " + strings.TrimPrefix(fingerprint, "tenant-operator "))
+	if uid == "" {
+		uid = "-"
+	}
+	return strings.TrimSpace(rolePrefix + owner + " uid " + uid + " " + strings.TrimPrefix(fingerprint, "tenant-operator "))
 }
 
-// parseRoleComment reads roleComment back. Namespace names hold no spaces.
-func parseRoleComment(comment string) (owner, fingerprint string) {
+// parseRoleComment reads roleComment back. Namespace names and UIDs hold no spaces.
+func parseRoleComment(comment string) (owner, uid, fingerprint string) {
 	rest, ok := strings.CutPrefix(comment, rolePrefix)
 	if !ok {
-		return "", comment
+		return "", "", comment
 	}
-	owner, tail, _ := strings.Cut(rest, " ")
-	if tail == "" {
-		return owner, ""
+	owner, rest, _ = strings.Cut(rest, " ")
+	if after, ok := strings.CutPrefix(rest, "uid "); ok {
+		uid, rest, _ = strings.Cut(after, " ")
+		if uid == "-" {
+			uid = ""
+		}
 	}
-	return owner, "tenant-operator " + tail
+	if rest == "" {
+		return owner, uid, ""
+	}
+	return owner, uid, "tenant-operator " + rest
 }
 
 // passwordFingerprint is what a role's comment says of its password: enough to tell whether the Secret's password

@@ -31,7 +31,7 @@ var testServer = Server{Name: "main", SharedDatabase: "tenants", SharedSchema: "
 
 // steady is the catalog of a tenant whose database is as w wants it.
 func steady(w Want) Catalog {
-	c := Catalog{Role: &Role{Login: w.Login, Inherit: true, Owner: w.Owner, Fingerprint: passwordFingerprint(w.Password)}}
+	c := Catalog{Role: &Role{Login: w.Login, Inherit: true, Owner: w.Owner, OwnerUID: w.OwnerUID, Fingerprint: passwordFingerprint(w.Password)}}
 	switch w.Model {
 	case tenancyv1alpha1.DatabaseModelDatabasePerTenant:
 		c.Database = &OwnedObject{Owner: w.Role}
@@ -285,37 +285,51 @@ func must(plan []Statement, err error) []Statement {
 }
 
 // TestPlanRoleOwner: a role recorded as another namespace's tenant's (a deleted Tenant's, retained, whose name a new
-// Tenant in another namespace has) is neither signed in to, retired nor removed by that Tenant: ErrRoleTaken and no
-// statement. A role without an owner (made before owners were recorded) is recorded as the tenant's, and a role
+// Tenant in another namespace has), or retired and recorded for an earlier namespace of the same name, is neither
+// signed in to, retired nor removed by that Tenant: ErrRoleTaken and no statement. A role without an owner (made
+// before owners were recorded), or a live one whose namespace was made again, is recorded as the tenant's; a role
 // being made records its owner.
 func TestPlanRoleOwner(t *testing.T) {
-	w := Want{Role: "tenant_alpha", Model: tenancyv1alpha1.DatabaseModelDatabasePerTenant, Password: "s3cret", Login: true, Owner: "alpha-2"}
-	taken := steady(w)
-	taken.Role.Login, taken.Role.Owner = false, "alpha"
-	plans := map[string]func() ([]Statement, error){
-		"Plan":       func() ([]Statement, error) { return Plan(w, testServer, taken, bytes.NewReader(make([]byte, 64))) },
-		"PlanRetire": func() ([]Statement, error) { return PlanRetire(w, taken) },
-		"PlanRemove": func() ([]Statement, error) { return PlanRemove(w, testServer, taken) },
-	}
-	for name, plan := range plans {
-		got, err := plan()
-		if !errors.Is(err, ErrRoleTaken) || len(got) != 0 || !strings.Contains(err.Error(), "namespace alpha ") {
-			t.Errorf("%s of a role recorded as namespace alpha's, for namespace alpha-2: %v, %v; want ErrRoleTaken and nothing", name, verbs(got), err)
+	w := Want{Role: "tenant_alpha", Model: tenancyv1alpha1.DatabaseModelDatabasePerTenant, Password: "s3cret", Login: true, Owner: "alpha-2", OwnerUID: "uid-2"}
+	otherNamespace := steady(w)
+	otherNamespace.Role.Login, otherNamespace.Role.Owner, otherNamespace.Role.OwnerUID = false, "alpha", "uid-1"
+	earlierNamespace := steady(w)
+	earlierNamespace.Role.Login, earlierNamespace.Role.OwnerUID = false, "uid-1"
+	for what, taken := range map[string]Catalog{"namespace alpha ": otherNamespace, "earlier namespace alpha-2 ": earlierNamespace} {
+		plans := map[string]func() ([]Statement, error){
+			"Plan":       func() ([]Statement, error) { return Plan(w, testServer, taken, bytes.NewReader(make([]byte, 64))) },
+			"PlanRetire": func() ([]Statement, error) { return PlanRetire(w, taken) },
+			"PlanRemove": func() ([]Statement, error) { return PlanRemove(w, testServer, taken) },
+		}
+		for name, plan := range plans {
+			got, err := plan()
+			if !errors.Is(err, ErrRoleTaken) || len(got) != 0 || !strings.Contains(err.Error(), what) {
+				t.Errorf("%s of a role recorded for %s: %v, %v; want ErrRoleTaken naming it, and nothing", name, what, verbs(got), err)
+			}
 		}
 	}
 
+	recorded := "COMMENT ON ROLE tenant_alpha IS tenant-operator namespace alpha-2 uid uid-2 password sha256:" +
+		strings.TrimPrefix(passwordFingerprint("s3cret"), "tenant-operator password sha256:")
 	legacy := steady(w)
-	legacy.Role.Owner = ""
-	got := verbs(must(Plan(w, testServer, legacy, nil)))
-	if want := []string{"COMMENT ON ROLE tenant_alpha IS tenant-operator namespace alpha-2 password sha256:" +
-		strings.TrimPrefix(passwordFingerprint("s3cret"), "tenant-operator password sha256:")}; !slices.Equal(got, want) {
-		t.Errorf("a role without an owner: %q, want %q", got, want)
+	legacy.Role.Owner, legacy.Role.OwnerUID = "", ""
+	remade := steady(w)
+	remade.Role.OwnerUID = "uid-1" // signs in: the live tenant's, its namespace made again
+	for name, c := range map[string]Catalog{"a role without an owner": legacy, "a live role of an earlier namespace": remade} {
+		if got := verbs(must(Plan(w, testServer, c, nil))); !slices.Equal(got, []string{recorded}) {
+			t.Errorf("%s: %q, want %q", name, got, recorded)
+		}
 	}
 	if got := verbs(must(Plan(w, testServer, steady(w), nil))); len(got) != 0 {
 		t.Errorf("the tenant's own role, steady: %q", got)
 	}
+	legacyRetired := steady(w)
+	legacyRetired.Role.Owner, legacyRetired.Role.OwnerUID, legacyRetired.Role.Login = "", "", false
+	if got := verbs(must(PlanRetire(w, legacyRetired))); !slices.Equal(got, []string{recorded}) {
+		t.Errorf("retiring a role without an owner: %q, want it recorded as %q", got, recorded)
+	}
 	created := verbs(must(Plan(w, testServer, Catalog{}, bytes.NewReader(make([]byte, 64)))))
-	if !slices.Contains(created, "COMMENT ON ROLE tenant_alpha IS "+roleComment("alpha-2", passwordFingerprint("s3cret"))) {
+	if !slices.Contains(created, recorded) {
 		t.Errorf("a new role's plan records no owner: %q", created)
 	}
 }
@@ -324,13 +338,13 @@ func TestPlanRoleOwner(t *testing.T) {
 // recorded owners reads as no owner.
 func TestRoleComment(t *testing.T) {
 	fp := passwordFingerprint("s3cret")
-	for _, tc := range []struct{ owner, fingerprint string }{{"acme-prod", fp}, {"acme-prod", ""}, {"", fp}} {
-		owner, fingerprint := parseRoleComment(roleComment(tc.owner, tc.fingerprint))
-		if owner != tc.owner || fingerprint != tc.fingerprint {
-			t.Errorf("roleComment(%q, %q) reads back as %q, %q", tc.owner, tc.fingerprint, owner, fingerprint)
+	for _, tc := range []struct{ owner, uid, fingerprint string }{{"acme-prod", "4f1c", fp}, {"acme-prod", "4f1c", ""}, {"acme-prod", "", fp}, {"", "", fp}} {
+		owner, uid, fingerprint := parseRoleComment(roleComment(tc.owner, tc.uid, tc.fingerprint))
+		if owner != tc.owner || uid != tc.uid || fingerprint != tc.fingerprint {
+			t.Errorf("roleComment(%q, %q, %q) reads back as %q, %q, %q", tc.owner, tc.uid, tc.fingerprint, owner, uid, fingerprint)
 		}
 	}
-	if owner, fingerprint := parseRoleComment(fp); owner != "" || fingerprint != fp {
-		t.Errorf("an old comment reads as %q, %q", owner, fingerprint)
+	if owner, uid, fingerprint := parseRoleComment(fp); owner != "" || uid != "" || fingerprint != fp {
+		t.Errorf("an old comment reads as %q, %q, %q", owner, uid, fingerprint)
 	}
 }

@@ -34,9 +34,12 @@ const (
 	LabelComponent    = "app.kubernetes.io/component"
 	LabelRuntimeClass = "tenancy.tenant-operator.dev/runtime-class"
 	// LabelSuspended marks the namespace of a suspended tenant: the suspended-namespace guardrail selects on it.
-	LabelSuspended      = "tenancy.tenant-operator.dev/suspended"
-	AnnotationRetained  = "tenancy.tenant-operator.dev/retained"
-	AnnotationGenerated = "tenancy.tenant-operator.dev/generated-at"
+	LabelSuspended     = "tenancy.tenant-operator.dev/suspended"
+	AnnotationRetained = "tenancy.tenant-operator.dev/retained"
+	// AnnotationRetainedBy is the UID of the Tenant whose deletion retained the namespace: a later Tenant of the same
+	// name that never adopted it deletes nothing of it.
+	AnnotationRetainedBy = "tenancy.tenant-operator.dev/retained-by"
+	AnnotationGenerated  = "tenancy.tenant-operator.dev/generated-at"
 	// OperatorKeyPrefix starts every label and annotation key that is the operator's own.
 	OperatorKeyPrefix = "tenancy.tenant-operator.dev/"
 	// LabelSegmented, set to "true" by a tenant on its own pods, leaves them out of allow-same-namespace, so that

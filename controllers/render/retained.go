@@ -120,6 +120,9 @@ func RetainedNamespace(t *tenancyv1alpha1.Tenant, c *Class, retention *Retention
 		ns.Annotations = map[string]string{}
 	}
 	ns.Annotations[AnnotationRetained] = markTrue
+	if t.UID != "" {
+		ns.Annotations[AnnotationRetainedBy] = string(t.UID)
+	}
 	if retention != nil {
 		recordRetention(ns, retention)
 		if retention.Database != nil {

@@ -132,17 +132,19 @@ func MetadataOnly[T any, PT interface {
 	}
 }
 
-// Namespace keeps whether a deleted Tenant retained it, which decides whether a new one may take it, and for how
-// long, and the tenant class applied to it, which a tenant keeps while a change of its class rolls out (shared: every
+// Namespace keeps its UID, whether a deleted Tenant retained it (and which), which decides whether a new one may take
+// it, and for how long, and the tenant class applied to it, which a tenant keeps while a change of its class rolls out (shared: every
 // tenant of a class has the same).
 func Namespace(obj client.Object, m metav1.ObjectMeta) client.Object {
 	o := obj.(*corev1.Namespace)
-	for _, key := range []string{render.AnnotationRetained, render.AnnotationRetention, render.AnnotationClass} {
+	// Its UID too: a tenant's database role records the namespace instance whose tenant it belongs to.
+	m.UID = o.UID
+	for _, key := range []string{render.AnnotationRetained, render.AnnotationRetainedBy, render.AnnotationRetention, render.AnnotationClass} {
 		if v := o.Annotations[key]; v != "" {
 			if m.Annotations == nil {
 				m.Annotations = map[string]string{}
 			}
-			if key != render.AnnotationRetention { // one of a kind per namespace: nothing to share
+			if key != render.AnnotationRetention && key != render.AnnotationRetainedBy { // one of a kind per namespace: nothing to share
 				v = String(v)
 			}
 			m.Annotations[key] = v
