@@ -54,8 +54,8 @@ func CachedOwnedFieldsHash(obj client.Object) string {
 // MarkedForeign reports whether the cache's copy of an operator object records fields others added.
 func MarkedForeign(obj client.Object) bool { return obj.GetGenerateName() == foreignFieldsMark }
 
-// Slimmer makes the cache's copies of the operator's kinds: names, labels, versions (not the UID: nothing reads
-// it), the owned-fields hash, and what each kind's Keep function keeps of the rest.
+// Slimmer makes the cache's copies of the operator's kinds: names, labels, versions (not the UID, which only a
+// namespace's Keep keeps), the owned-fields hash, and what each kind's Keep function keeps of the rest.
 type Slimmer struct {
 	Manager ssa.FieldManager
 	// Owned reports whether an object carrying the operator's labels was labelled by the operator itself.
@@ -132,9 +132,9 @@ func MetadataOnly[T any, PT interface {
 	}
 }
 
-// Namespace keeps its UID, whether a deleted Tenant retained it (and which), which decides whether a new one may take
-// it, and for how long, and the tenant class applied to it, which a tenant keeps while a change of its class rolls out (shared: every
-// tenant of a class has the same).
+// Namespace keeps its UID, whether a deleted Tenant retained it (and which), which decides whether a new one may
+// take it, and for how long, and the tenant class applied to it, which a tenant keeps while a change of its class
+// rolls out (shared: every tenant of a class has the same).
 func Namespace(obj client.Object, m metav1.ObjectMeta) client.Object {
 	o := obj.(*corev1.Namespace)
 	// Its UID too: a tenant's database role records the namespace instance whose tenant it belongs to.
