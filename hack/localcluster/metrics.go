@@ -31,9 +31,19 @@ type Metrics string
 // ScrapeMetrics GETs the operator's /metrics with a bearer token (none when empty), returning the status code and,
 // on 200, the metrics.
 func (o *Operator) ScrapeMetrics(ctx context.Context, token string) (int, Metrics, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.MetricsURL+"/metrics", nil)
+	code, body, err := o.MetricsRequest(ctx, http.MethodGet, "/metrics", token, nil)
+	if err != nil || code != http.StatusOK {
+		return code, "", err
+	}
+	return code, Metrics(body), nil
+}
+
+// MetricsRequest sends a request to a path of the operator's metrics endpoint (/metrics, /audit-events) with a bearer
+// token (none when empty), and returns the status code and the body.
+func (o *Operator) MetricsRequest(ctx context.Context, method, path, token string, body io.Reader) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, o.MetricsURL+path, body)
 	if err != nil {
-		return 0, "", err
+		return 0, nil, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -44,17 +54,11 @@ func (o *Operator) ScrapeMetrics(ctx context.Context, token string) (int, Metric
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, "", nil
-	}
-	return resp.StatusCode, Metrics(body), nil
+	out, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, out, err
 }
 
 // Scrape returns the operator's metrics, or an error unless the endpoint answered 200.

@@ -385,20 +385,12 @@ func testAuditSinkRefusesForgers(ctx context.Context, t *testing.T, inst *instal
 	forged := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"stage":"ResponseComplete","user":{"username":"` +
 		hankUser + `"},"objectRef":{"namespace":"globex-prod","resource":"secrets"},"annotations":{"authorization.k8s.io/decision":"forbid"}}]}`
 	for name, token := range map[string]string{"a metrics reader": forger, "nobody": ""} {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.operator.MetricsURL+"/audit-events", strings.NewReader(forged))
+		code, _, err := inst.operator.MetricsRequest(ctx, http.MethodPost, "/audit-events", token, strings.NewReader(forged))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := localcluster.MetricsClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("%s posts audit events: %d, want 401 or 403", name, resp.StatusCode)
+		if code != http.StatusForbidden && code != http.StatusUnauthorized {
+			t.Errorf("%s posts audit events: %d, want 401 or 403", name, code)
 		}
 	}
 	m, err := inst.operator.Scrape(ctx, forger)
